@@ -1,0 +1,5 @@
+import sys
+
+from modelyard.main import main
+
+sys.exit(main())

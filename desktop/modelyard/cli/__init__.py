@@ -1,0 +1,1 @@
+"""The `modelyard` command line: the headless twin of the GUI."""

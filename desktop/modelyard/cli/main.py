@@ -1,0 +1,228 @@
+"""`modelyard SUBCOMMAND …`: every step of the lifecycle without a display."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from modelyard.cli.format import metrics_text, run_detail, table
+from modelyard.errors import ModelyardError
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ModelyardError(f"--param takes KEY=VALUE, not '{pair}'.")
+        params[key.strip()] = value
+    return params
+
+
+def cmd_import(store, args) -> int:
+    from modelyard.datasets.service import import_file
+
+    result = import_file(store, Path(args.file), name=args.name)
+    print(result.message)
+    return 0
+
+
+def cmd_datasets(store, args) -> int:
+    from modelyard.datasets.service import list_datasets
+
+    rows = [
+        (
+            v.label,
+            v.n_rows,
+            v.n_cols,
+            v.source_name,
+            v.content_hash[:12],
+            f"{v.created_at:%Y-%m-%d %H:%M}",
+        )
+        for d in list_datasets(store)
+        for v in d.versions
+    ]
+    if not rows:
+        print("No datasets yet. Import one with `modelyard import FILE`.")
+        return 0
+    print(table(("dataset", "rows", "cols", "source", "sha256", "created"), rows))
+    return 0
+
+
+def cmd_train(store, args) -> int:
+    from modelyard.datasets.service import get_version
+    from modelyard.tracking.runs import create_run
+    from modelyard.training import launcher
+
+    dataset = get_version(store, args.dataset)
+    run = create_run(
+        store, dataset, args.target, args.model, _parse_params(args.param), args.seed, args.task
+    )
+    proc = launcher.start(store, run.id)
+    print(f"Run {run.id} queued: {run.model_kind} ({run.task}) on {dataset.label} → {run.target}.")
+    if not args.wait:
+        print(f"Follow it with `modelyard runs show {run.id}`.")
+        return 0
+    run = launcher.wait(store, proc, run.id)
+    if run.status == "finished":
+        print(f"Run {run.id} finished: {metrics_text(run.metrics)}")
+        return 0
+    print(f"Run {run.id} {run.status}: {run.error}", file=sys.stderr)
+    return 1
+
+
+def cmd_runs(store, args) -> int:
+    from modelyard.tracking.runs import get_run, list_runs
+    from modelyard.training.launcher import reap_orphans
+
+    reap_orphans(store)
+    if args.action == "show":
+        if not args.run:
+            raise ModelyardError(
+                "Name the run to show: `modelyard runs show RUN` (an id or latest)."
+            )
+        print(run_detail(get_run(store, args.run)))
+        return 0
+    runs = list_runs(store)
+    if not runs:
+        print(
+            "No runs yet. Start one with `modelyard train --dataset NAME --target COLUMN --model KIND`."
+        )
+        return 0
+    rows = [
+        (r.id, r.status, r.dataset.label, r.target, r.model_kind, metrics_text(r.metrics))
+        for r in runs
+    ]
+    print(table(("run", "status", "dataset", "target", "model", "metrics"), rows))
+    return 0
+
+
+def cmd_register(store, args) -> int:
+    from modelyard.registry.service import register
+
+    version = register(store, args.run, args.name)
+    print(f"Registered run {version.run_id} as {version.label}.")
+    return 0
+
+
+def cmd_models(store, args) -> int:
+    from modelyard.registry.service import list_models
+
+    rows = [
+        (v.model_name, v.version, v.model_kind, v.task, v.dataset.label, metrics_text(v.metrics))
+        for m in list_models(store)
+        for v in m.versions
+    ]
+    if not rows:
+        print(
+            "No models yet. Register a finished run with `modelyard register --run RUN --name NAME`."
+        )
+        return 0
+    print(table(("model", "version", "kind", "task", "dataset", "metrics"), rows))
+    return 0
+
+
+def cmd_export(store, args) -> int:
+    from modelyard.deploy.bundle import export_bundle
+    from modelyard.registry.service import get_model_version
+
+    version = get_model_version(store, args.model, args.version)
+    bundle = export_bundle(store, version, Path(args.out), overwrite=args.force)
+    print(
+        f"Exported {version.label} to {bundle.path} ({len(bundle.files) + 1} files, {bundle.size:,} bytes)."
+    )
+    return 0
+
+
+def cmd_bundle_verify(_store, args) -> int:
+    from modelyard.deploy.bundle import verify_bundle
+
+    result = verify_bundle(Path(args.dir))
+    if result.ok:
+        print(result.describe())
+        return 0
+    print(result.describe(), file=sys.stderr)
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="modelyard",
+        description="Modelyard: datasets, training, registry and deployment bundles on your machine. "
+        "Run without a command to open the app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("import", help="import a CSV or Parquet file as a dataset version")
+    p.add_argument("file")
+    p.add_argument("--name", help="dataset name (default: the file's stem)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("datasets", help="list datasets and their versions")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("train", help="train a model on a dataset in a worker process")
+    p.add_argument("--dataset", required=True, help="NAME or NAME:VERSION")
+    p.add_argument("--target", required=True, help="the column to predict")
+    p.add_argument("--model", required=True, help="random_forest, logistic_regression, …")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--task", choices=("classification", "regression"), help="default: from the target"
+    )
+    p.add_argument(
+        "--wait", action="store_true", help="block until the run ends; exit 1 if it failed"
+    )
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("runs", help="list runs, or show one")
+    p.add_argument("action", nargs="?", choices=("list", "show"), default="list")
+    p.add_argument("run", nargs="?", help="run id or 'latest'")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("register", help="register a finished run's model as a new version")
+    p.add_argument("--run", required=True, help="run id or 'latest'")
+    p.add_argument("--name", required=True, help="model name")
+    p.set_defaults(func=cmd_register)
+
+    p = sub.add_parser("models", help="list registered models and versions")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("export", help="export a model version as a deployment bundle")
+    p.add_argument("model")
+    p.add_argument("--version", type=int, help="default: the newest version")
+    p.add_argument("--out", required=True, help="the bundle folder to create")
+    p.add_argument("--force", action="store_true", help="replace an existing folder")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("bundle", help="work with exported bundles")
+    bundle_sub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
+    v = bundle_sub.add_parser("verify", help="check every file against the bundle's manifest")
+    v.add_argument("dir")
+    v.set_defaults(func=cmd_bundle_verify, needs_store=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    store = None
+    try:
+        if getattr(args, "needs_store", True):
+            from modelyard.store import open_store
+
+            store = open_store()
+        return args.func(store, args)
+    except ModelyardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    finally:
+        if store is not None:
+            store.close()

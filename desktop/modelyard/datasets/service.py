@@ -1,0 +1,176 @@
+"""Dataset operations shared by the GUI, the CLI and the worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from modelyard.datasets.readers import read_table
+from modelyard.datasets.schema import infer_columns
+from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.progress import NO_PROGRESS, Progress
+from modelyard.store import Store, models
+from modelyard.store.entities import Dataset, DatasetVersion
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    version: DatasetVersion
+    created: bool
+
+    @property
+    def message(self) -> str:
+        v = self.version
+        if self.created:
+            return f"Imported {v.source_name} as {v.label}: {v.n_rows:,} rows × {v.n_cols} columns."
+        return f"{v.source_name} is already stored as {v.label} (same content); nothing was added."
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise InvalidInputError("A dataset name cannot be empty.")
+    if ":" in name or len(name) > 200:
+        raise InvalidInputError(
+            f"'{name}' cannot be a dataset name: use up to 200 characters and no ':'."
+        )
+    return name
+
+
+def import_file(
+    store: Store, path: Path | str, name: str | None = None, progress: Progress = NO_PROGRESS
+) -> ImportResult:
+    """Read a file, store it as a Parquet blob and record it as the next version of `name`.
+
+    Same content (sha256 of the stored Parquet) as any existing version creates nothing.
+    Nothing is written until the file has been fully read and converted.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    name = check_name(name if name is not None else path.stem.replace(":", "_"))
+    progress.report(0.0, f"Reading {path.name}")
+    frame = read_table(path)
+    progress.report(0.5, "Inferring column types")
+    columns = infer_columns(frame)
+    progress.report(0.6, "Writing Parquet")
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"{path.name} has a column with mixed value types that cannot be stored ({exc})."
+        ) from exc
+    tmp = store.blobs.temp_path(".parquet")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        progress.report(0.85, "Hashing")
+        from modelyard.store.blobs import sha256_file
+
+        sha = sha256_file(tmp)
+        existing = find_by_hash(store, sha)
+        if existing is not None:
+            return ImportResult(existing, created=False)
+        progress.check()
+        _, blob_created = store.blobs.ingest(tmp, sha)
+    finally:
+        tmp.unlink(missing_ok=True)
+    try:
+        version = _record_version(store, name, sha, path, columns, len(frame))
+    except BaseException:
+        if blob_created:
+            store.blobs.delete(sha)
+        raise
+    progress.report(1.0, "Done")
+    return ImportResult(version, created=True)
+
+
+def _record_version(store, name, sha, path, columns, n_rows) -> DatasetVersion:
+    with store.session() as session:
+        dataset = session.scalar(select(models.Dataset).where(models.Dataset.name == name))
+        if dataset is None:
+            dataset = models.Dataset(name=name)
+            session.add(dataset)
+            session.flush()
+        parent = session.scalar(
+            select(models.DatasetVersion)
+            .where(models.DatasetVersion.dataset_id == dataset.id)
+            .order_by(models.DatasetVersion.version.desc())
+            .limit(1)
+        )
+        row = models.DatasetVersion(
+            dataset=dataset,
+            version=(parent.version + 1) if parent else 1,
+            content_hash=sha,
+            source_name=path.name,
+            source_size=path.stat().st_size,
+            n_rows=n_rows,
+            n_cols=len(columns),
+            columns=[c.to_json() for c in columns],
+            parent_id=parent.id if parent else None,
+        )
+        session.add(row)
+        session.flush()
+        return DatasetVersion.from_row(row)
+
+
+def find_by_hash(store: Store, sha: str) -> DatasetVersion | None:
+    with store.session() as session:
+        row = session.scalar(
+            select(models.DatasetVersion).where(models.DatasetVersion.content_hash == sha).limit(1)
+        )
+        return DatasetVersion.from_row(row) if row else None
+
+
+def list_datasets(store: Store) -> list[Dataset]:
+    with store.session() as session:
+        rows = session.scalars(
+            select(models.Dataset)
+            .options(selectinload(models.Dataset.versions))
+            .order_by(models.Dataset.name)
+        ).all()
+        return [
+            Dataset(r.id, r.name, tuple(DatasetVersion.from_row(v) for v in r.versions))
+            for r in rows
+        ]
+
+
+def count_datasets(store: Store) -> int:
+    with store.session() as session:
+        return session.scalar(select(func.count(models.Dataset.id))) or 0
+
+
+def get_version(store: Store, ref: str) -> DatasetVersion:
+    """Resolve `NAME` (latest version) or `NAME:VERSION`."""
+    name, _, number = ref.rpartition(":") if ":" in ref else (ref, "", "")
+    with store.session() as session:
+        query = (
+            select(models.DatasetVersion).join(models.Dataset).where(models.Dataset.name == name)
+        )
+        if number:
+            if not number.isdigit():
+                raise InvalidInputError(f"'{number}' is not a version number (use NAME:2).")
+            query = query.where(models.DatasetVersion.version == int(number))
+        row = session.scalar(query.order_by(models.DatasetVersion.version.desc()).limit(1))
+        if row is None:
+            known = session.scalars(select(models.Dataset.name).order_by(models.Dataset.name)).all()
+            hint = f" Known datasets: {', '.join(known)}." if known else " Import one first."
+            raise NotFoundError(f"There is no dataset version '{ref}'.{hint}")
+        return DatasetVersion.from_row(row)
+
+
+def get_version_by_id(store: Store, version_id: int) -> DatasetVersion:
+    with store.session() as session:
+        row = session.get(models.DatasetVersion, version_id)
+        if row is None:
+            raise NotFoundError(f"There is no dataset version with id {version_id}.")
+        return DatasetVersion.from_row(row)
+
+
+def load_frame(store: Store, version: DatasetVersion, columns: list[str] | None = None):
+    import pandas as pd
+
+    return pd.read_parquet(store.blobs.open_path(version.content_hash), columns=columns)

@@ -1,0 +1,1 @@
+"""Deployment bundles: a folder that serves a model version, and proof that it is unchanged."""

@@ -1,0 +1,49 @@
+"""Where Modelyard keeps its files: the one place paths come from."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "Modelyard"
+
+
+def data_home() -> Path:
+    """The data directory: ``MODELYARD_HOME`` if set, else the platform's user data dir."""
+    override = os.environ.get("MODELYARD_HOME")
+    if override:
+        home = Path(override).expanduser()
+    else:
+        import platformdirs
+
+        home = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def store_url(home: Path | None = None) -> str:
+    """The SQLAlchemy URL of the store: ``MODELYARD_STORE_URL`` or SQLite in the data dir."""
+    override = os.environ.get("MODELYARD_STORE_URL")
+    if override:
+        return override
+    return f"sqlite:///{(home or data_home()) / 'modelyard.db'}"
+
+
+def blob_dir(home: Path | None = None) -> Path:
+    return (home or data_home()) / "blobs"
+
+
+def resources_dir() -> Path:
+    """Shipped resources: icons, sample data. Works from a checkout and a PyInstaller build."""
+    override = os.environ.get("MODELYARD_RESOURCES")
+    if override:
+        return Path(override)
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def sample_dataset() -> Path:
+    return resources_dir() / "samples" / "customer_churn.csv"

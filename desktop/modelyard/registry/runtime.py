@@ -1,0 +1,101 @@
+"""The model runtime: preparing features, loading a model safely, predicting.
+
+This module is deliberately self-contained (numpy, pandas and skops only, no Modelyard imports):
+the worker trains through it, the registry predicts through it, and every deployment bundle
+carries a verbatim copy of it, so a bundle computes exactly what the registry computes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+NUMERIC_KINDS = ("integer", "float")
+CATEGORICAL_KINDS = ("categorical", "boolean")
+# skops refuses to load any type it does not know; these are the families Modelyard's
+# trainers produce. Anything else in a file (a function, an arbitrary class) is refused.
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
+
+
+class ModelLoadError(Exception):
+    """The file is not a model this runtime is willing to load."""
+
+
+class InputError(ValueError):
+    """Rows given for prediction do not match the model's signature."""
+
+
+def prepare_features(frame: pd.DataFrame, inputs: list[dict[str, Any]]) -> pd.DataFrame:
+    """The model's input columns, in signature order, with the dtypes it was trained on."""
+    missing = [c["name"] for c in inputs if c["name"] not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s): {', '.join(missing)}")
+    out = {}
+    for column in inputs:
+        name, kind = column["name"], column["kind"]
+        values = frame[name]
+        if kind in NUMERIC_KINDS:
+            try:
+                out[name] = pd.to_numeric(values, errors="raise").astype("float64")
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"column '{name}' must be numeric") from exc
+        else:
+            series = values.astype(object)
+            out[name] = series.where(series.notna(), np.nan)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def records_to_frame(records: list[dict[str, Any]], inputs: list[dict[str, Any]]) -> pd.DataFrame:
+    if not isinstance(records, list) or not records:
+        raise InputError("'records' must be a non-empty list of objects")
+    if not all(isinstance(r, dict) for r in records):
+        raise InputError("every record must be an object mapping column names to values")
+    return prepare_features(pd.DataFrame.from_records(records), inputs)
+
+
+def dumps_model(model: Any) -> bytes:
+    import skops.io
+
+    return skops.io.dumps(model)
+
+
+def load_model(data: bytes) -> Any:
+    """Load a skops model, trusting only scikit-learn, NumPy and SciPy types."""
+    import skops.io
+
+    try:
+        untrusted = skops.io.get_untrusted_types(data=data)
+    except Exception as exc:  # noqa: BLE001 - any parse failure means "not a skops file"
+        raise ModelLoadError(
+            "the model file is not in the safe skops format (pickle files are refused)"
+        ) from exc
+    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if refused:
+        raise ModelLoadError(f"the model file contains untrusted types: {', '.join(refused)}")
+    try:
+        return skops.io.loads(data, trusted=untrusted)
+    except Exception as exc:  # noqa: BLE001
+        raise ModelLoadError(f"the model file could not be loaded ({exc})") from exc
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def predict(model: Any, features: pd.DataFrame, signature: dict[str, Any]) -> dict[str, Any]:
+    """Predictions (and class probabilities for classifiers) as JSON-ready lists."""
+    result: dict[str, Any] = {"predictions": [_plain(v) for v in model.predict(features)]}
+    if signature.get("task") == "classification" and hasattr(model, "predict_proba"):
+        classes = [_plain(c) for c in model.classes_]
+        proba = model.predict_proba(features)
+        result["probabilities"] = [
+            {str(c): round(float(p), 6) for c, p in zip(classes, row, strict=True)} for row in proba
+        ]
+    return result

@@ -1,0 +1,97 @@
+"""Opening the store: engine, SQLite pragmas, migrations, and managed sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modelyard import paths
+from modelyard.errors import ModelyardError, StoreError
+from modelyard.store.blobs import BlobStore
+from modelyard.store.migrations import HEAD_REVISION
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    is_sqlite = url.startswith("sqlite")
+    engine = create_engine(
+        url, connect_args={"timeout": 10} if is_sqlite else {}, pool_pre_ping=not is_sqlite
+    )
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """The records (SQL) and blobs (files) of one Modelyard data directory."""
+
+    def __init__(self, url: str, blob_root: Path, home: Path | None = None) -> None:
+        self.url = url
+        self.home = home
+        self.engine = make_engine(url)
+        self.blobs = BlobStore(blob_root)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except ModelyardError:
+            session.rollback()
+            raise
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise StoreError(
+                f"The store at {self.url} could not be updated: {exc.orig or exc}"
+            ) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def schema_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:
+            return None
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest revision (a no-op when it is already there)."""
+        if self.schema_revision() == HEAD_REVISION:
+            return
+        from modelyard.store.migrations import upgrade_to_head
+
+        try:
+            upgrade_to_head(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"The store at {self.url} could not be upgraded: {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(home: Path | None = None, url: str | None = None) -> Store:
+    """Open (creating or upgrading as needed) the store of a data directory."""
+    home = home or paths.data_home()
+    store = Store(url or paths.store_url(home), paths.blob_dir(home), home=home)
+    store.upgrade()
+    return store

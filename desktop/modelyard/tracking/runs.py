@@ -1,0 +1,169 @@
+"""Runs: creating them, following their status, recording what they measured."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from modelyard.datasets.schema import suggest_task
+from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.store import Store, models
+from modelyard.store.entities import TERMINAL_STATUSES, DatasetVersion, Run
+from modelyard.training.trainers import TASKS, get_trainer
+
+ACTIVE_STATUSES = ("queued", "running")
+
+
+def create_run(
+    store: Store,
+    dataset: DatasetVersion,
+    target: str,
+    model_kind: str,
+    params: dict[str, Any] | None = None,
+    seed: int = 0,
+    task: str | None = None,
+) -> Run:
+    """Check everything a worker will need, then record the run as queued."""
+    column = dataset.column(target)
+    if column is None:
+        raise InvalidInputError(
+            f"Column '{target}' is not in {dataset.label}; its columns are "
+            f"{', '.join(c.name for c in dataset.columns)}."
+        )
+    if dataset.n_cols < 2:
+        raise InvalidInputError(
+            f"{dataset.label} has only the target column; nothing to learn from."
+        )
+    task = task or suggest_task(column, dataset.n_rows)
+    if task not in TASKS:
+        raise InvalidInputError(f"Task must be classification or regression, not '{task}'.")
+    if task == "regression" and column.kind not in ("integer", "float"):
+        raise InvalidInputError(
+            f"Column '{target}' holds {column.kind} values, so it can only be predicted by "
+            "classification."
+        )
+    trainer = get_trainer(model_kind)
+    if task not in trainer.tasks:
+        raise InvalidInputError(
+            f"{trainer.label} does only {' and '.join(trainer.tasks)}, not {task}."
+        )
+    resolved = trainer.resolve_params(params or {})
+    if not isinstance(seed, int) or seed < 0:
+        raise InvalidInputError("The seed must be a whole number of 0 or more.")
+    with store.session() as session:
+        row = models.Run(
+            dataset_version_id=dataset.id,
+            target=target,
+            task=task,
+            model_kind=model_kind,
+            params=resolved,
+            seed=seed,
+            status="queued",
+        )
+        session.add(row)
+        session.flush()
+        return _load(session, row.id)
+
+
+def _query():
+    return select(models.Run).options(
+        selectinload(models.Run.metrics),
+        selectinload(models.Run.dataset_version).selectinload(models.DatasetVersion.dataset),
+    )
+
+
+def _load(session, run_id: int) -> Run:
+    row = session.scalar(_query().where(models.Run.id == run_id))
+    if row is None:
+        raise NotFoundError(f"There is no run {run_id}.")
+    return Run.from_row(row)
+
+
+def get_run(store: Store, ref: int | str) -> Run:
+    """A run by id, or the newest one for 'latest'."""
+    with store.session() as session:
+        if str(ref).strip().lower() == "latest":
+            run_id = session.scalar(select(models.Run.id).order_by(models.Run.id.desc()).limit(1))
+            if run_id is None:
+                raise NotFoundError("There are no runs yet; start one with `modelyard train`.")
+            return _load(session, run_id)
+        try:
+            run_id = int(str(ref).strip())
+        except ValueError:
+            raise InvalidInputError(
+                f"'{ref}' is not a run id (use a number or 'latest')."
+            ) from None
+        return _load(session, run_id)
+
+
+def list_runs(store: Store, limit: int | None = None) -> list[Run]:
+    with store.session() as session:
+        query = _query().order_by(models.Run.id.desc())
+        if limit:
+            query = query.limit(limit)
+        return [Run.from_row(r) for r in session.scalars(query).all()]
+
+
+def active_runs(store: Store) -> list[Run]:
+    with store.session() as session:
+        query = _query().where(models.Run.status.in_(ACTIVE_STATUSES))
+        return [Run.from_row(r) for r in session.scalars(query).all()]
+
+
+def set_process(store: Store, run_id: int, pid: int, started_at: float) -> None:
+    with store.session() as session:
+        session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id)
+            .values(pid=pid, pid_started_at=started_at)
+        )
+
+
+def mark_running(store: Store, run_id: int) -> bool:
+    """Move a queued run to running; False if it was cancelled or taken meanwhile."""
+    with store.session() as session:
+        result = session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id, models.Run.status == "queued")
+            .values(status="running", started_at=models.utcnow())
+        )
+        return result.rowcount == 1
+
+
+def log_metrics(store: Store, run_id: int, values: dict[str, float], step: int = 0) -> None:
+    now = time.time()
+    with store.session() as session:
+        session.add_all(
+            models.Metric(run_id=run_id, key=k, value=float(v), step=step, timestamp=now)
+            for k, v in values.items()
+        )
+
+
+def finish(store: Store, run_id: int, model_blob: str, signature: dict[str, Any]) -> None:
+    with store.session() as session:
+        session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id)
+            .values(
+                status="finished",
+                model_blob=model_blob,
+                signature=signature,
+                ended_at=models.utcnow(),
+                error=None,
+            )
+        )
+
+
+def fail(store: Store, run_id: int, error: str, status: str = "failed") -> bool:
+    """Record that a run ended without a model; False if it had already ended."""
+    assert status in TERMINAL_STATUSES
+    with store.session() as session:
+        result = session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id, models.Run.status.in_(ACTIVE_STATUSES))
+            .values(status=status, error=error, ended_at=models.utcnow())
+        )
+        return result.rowcount == 1

@@ -1,0 +1,1 @@
+"""Training: trainer specs, the worker process, and launching it."""

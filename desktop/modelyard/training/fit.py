@@ -1,0 +1,124 @@
+"""Fitting one run: split, build the preprocessing pipeline, train, measure."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from modelyard.errors import InvalidInputError
+from modelyard.registry.runtime import CATEGORICAL_KINDS, NUMERIC_KINDS, prepare_features
+from modelyard.store.entities import Run
+from modelyard.training.trainers import get_trainer
+
+TEST_FRACTION = 0.2
+
+
+def feature_inputs(run: Run) -> list[dict[str, Any]]:
+    """The columns a model learns from: numbers and categories, never the target."""
+    return [
+        {"name": c.name, "kind": c.kind}
+        for c in run.dataset.columns
+        if c.name != run.target and c.kind in NUMERIC_KINDS + CATEGORICAL_KINDS
+    ]
+
+
+def build_pipeline(run: Run, inputs: list[dict[str, Any]]):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = [c["name"] for c in inputs if c["kind"] in NUMERIC_KINDS]
+    categorical = [c["name"] for c in inputs if c["kind"] in CATEGORICAL_KINDS]
+    transformers = []
+    if numeric:
+        transformers.append(
+            (
+                "numeric",
+                Pipeline(
+                    [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+                ),
+                numeric,
+            )
+        )
+    if categorical:
+        transformers.append(
+            (
+                "categorical",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="most_frequent")),
+                        (
+                            "onehot",
+                            OneHotEncoder(
+                                handle_unknown="infrequent_if_exist",
+                                max_categories=50,
+                                sparse_output=False,
+                            ),
+                        ),
+                    ]
+                ),
+                categorical,
+            )
+        )
+    estimator = get_trainer(run.model_kind).build(run.task, run.params, run.seed)
+    return Pipeline([("prepare", ColumnTransformer(transformers)), ("model", estimator)])
+
+
+def score(task: str, model, x, y) -> dict[str, float]:
+    from sklearn import metrics
+
+    predicted = model.predict(x)
+    if task == "regression":
+        return {
+            "r2": float(metrics.r2_score(y, predicted)),
+            "mae": float(metrics.mean_absolute_error(y, predicted)),
+            "rmse": float(metrics.root_mean_squared_error(y, predicted)),
+        }
+    values = {
+        "accuracy": float(metrics.accuracy_score(y, predicted)),
+        "f1_macro": float(metrics.f1_score(y, predicted, average="macro")),
+    }
+    classes = getattr(model, "classes_", [])
+    if len(classes) == 2 and hasattr(model, "predict_proba"):
+        values["roc_auc"] = float(metrics.roc_auc_score(y, model.predict_proba(x)[:, 1]))
+    return values
+
+
+def fit_run(run: Run, frame) -> tuple[Any, dict[str, float], dict[str, Any]]:
+    """Train the run's model on its dataset; return (model, metrics, signature)."""
+    from sklearn.model_selection import train_test_split
+
+    inputs = feature_inputs(run)
+    if not inputs:
+        raise InvalidInputError(
+            f"{run.dataset.label} has no numeric or categorical column besides '{run.target}'."
+        )
+    frame = frame[frame[run.target].notna()]
+    if len(frame) < 10:
+        raise InvalidInputError(
+            f"Only {len(frame)} rows have a value in '{run.target}'; at least 10 are needed."
+        )
+    x = prepare_features(frame, inputs)
+    y = frame[run.target]
+    if run.task == "classification":
+        y = y.astype(object) if y.dtype.kind not in "biu" else y
+        counts = y.value_counts()
+        if len(counts) < 2:
+            raise InvalidInputError(f"'{run.target}' has only one class; nothing to classify.")
+        stratify = y if counts.min() >= 2 else None
+    else:
+        y = y.astype("float64")
+        stratify = None
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=TEST_FRACTION, random_state=run.seed, stratify=stratify
+    )
+    model = build_pipeline(run, inputs)
+    started = time.perf_counter()
+    model.fit(x_train, y_train)
+    values = score(run.task, model, x_test, y_test)
+    values["train_seconds"] = time.perf_counter() - started
+    signature = {"inputs": inputs, "target": run.target, "task": run.task}
+    if run.task == "classification":
+        signature["classes"] = [c.item() if hasattr(c, "item") else c for c in model.classes_]
+    return model, values, signature

@@ -1,0 +1,102 @@
+"""Starting worker processes and noticing the ones that died.
+
+Where a run executes is decided here and only here, so that a later executor (a Dask cluster,
+say) replaces this module's functions, not the callers.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from modelyard.store import Store
+from modelyard.tracking import runs
+
+
+def worker_command(run_id: int) -> list[str]:
+    if getattr(sys, "frozen", False):  # PyInstaller: the app binary is the interpreter
+        return [sys.executable, "_worker", str(run_id)]
+    return [sys.executable, "-m", "modelyard.training.worker", str(run_id)]
+
+
+def log_path(store: Store, run_id: int) -> Path:
+    folder = (store.home or Path.cwd()) / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"run-{run_id}.log"
+
+
+def start(store: Store, run_id: int) -> subprocess.Popen:
+    """Start the worker for a queued run in its own process and session."""
+    import psutil
+
+    env = dict(os.environ)
+    if store.home is not None:
+        env["MODELYARD_HOME"] = str(store.home)
+    env["MODELYARD_STORE_URL"] = store.url
+    env["PYTHONUNBUFFERED"] = "1"
+    with open(log_path(store, run_id), "ab") as log:
+        proc = subprocess.Popen(
+            worker_command(run_id),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        created = psutil.Process(proc.pid).create_time()
+    except psutil.NoSuchProcess:
+        created = time.time()
+    runs.set_process(store, run_id, proc.pid, created)
+    return proc
+
+
+def last_log_lines(store: Store, run_id: int, count: int = 5) -> str:
+    path = log_path(store, run_id)
+    if not path.exists():
+        return ""
+    lines = path.read_text(errors="replace").strip().splitlines()
+    return "\n".join(lines[-count:])
+
+
+def settle(store: Store, run_id: int, returncode: int) -> None:
+    """After a worker exited: a run it left unfinished failed, with the reason."""
+    if returncode < 0:
+        reason = f"The worker was killed by signal {-returncode}."
+    else:
+        reason = f"The worker exited with code {returncode} before finishing."
+    tail = last_log_lines(store, run_id)
+    runs.fail(store, run_id, f"{reason}\n{tail}" if tail else reason)
+
+
+def wait(store: Store, proc: subprocess.Popen, run_id: int, timeout: float | None = None):
+    returncode = proc.wait(timeout=timeout)
+    settle(store, run_id, returncode)
+    return runs.get_run(store, run_id)
+
+
+def _alive(pid: int, started_at: float | None) -> bool:
+    import psutil
+
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return started_at is None or abs(process.create_time() - started_at) < 1.0
+    except psutil.NoSuchProcess:
+        return False
+
+
+def reap_orphans(store: Store) -> list[int]:
+    """Mark failed every active run whose worker process no longer exists."""
+    failed = []
+    for run in runs.active_runs(store):
+        if run.pid is not None and not _alive(run.pid, run.pid_started_at):
+            tail = last_log_lines(store, run.id)
+            message = "The worker process ended unexpectedly (killed or crashed)."
+            if runs.fail(store, run.id, f"{message}\n{tail}" if tail else message):
+                failed.append(run.id)
+    return failed

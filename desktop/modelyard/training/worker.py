@@ -1,0 +1,58 @@
+"""The worker process: trains one run and records everything in the store.
+
+Started as ``python -m modelyard.training.worker RUN_ID`` with MODELYARD_HOME (and optionally
+MODELYARD_STORE_URL) naming the store. It never shares memory with the GUI: a crash here is a
+failed run, not a closed window.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+from modelyard.errors import ModelyardError
+from modelyard.store import open_store
+from modelyard.tracking import runs
+
+
+def train(run_id: int) -> int:
+    store = open_store()
+    try:
+        run = runs.get_run(store, run_id)
+        if not runs.mark_running(store, run_id):
+            print(f"Run {run_id} is {run.status}; not starting it.", file=sys.stderr)
+            return 0
+        print(f"Training run {run_id}: {run.model_kind} on {run.dataset.label} → {run.target}")
+        try:
+            from modelyard.datasets.service import load_frame
+            from modelyard.registry.runtime import dumps_model
+            from modelyard.training.fit import fit_run
+
+            model, metrics, signature = fit_run(run, load_frame(store, run.dataset))
+            runs.log_metrics(store, run_id, metrics)
+            blob = store.blobs.put_bytes(dumps_model(model))
+            runs.finish(store, run_id, blob, signature)
+        except ModelyardError as exc:
+            runs.fail(store, run_id, str(exc))
+            print(str(exc), file=sys.stderr)
+            return 1
+        except Exception as exc:  # noqa: BLE001 - any failure must become a failed run
+            traceback.print_exc()
+            runs.fail(store, run_id, f"Training failed: {type(exc).__name__}: {exc}")
+            return 1
+        print(f"Run {run_id} finished: {metrics}")
+        return 0
+    finally:
+        store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].isdigit():
+        print("usage: python -m modelyard.training.worker RUN_ID", file=sys.stderr)
+        return 2
+    return train(int(args[0]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
