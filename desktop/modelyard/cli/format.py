@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from modelyard.store.entities import Run
+if TYPE_CHECKING:
+    from modelyard.store.entities import Run
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

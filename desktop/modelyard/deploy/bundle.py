@@ -15,11 +15,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from modelyard.errors import InvalidInputError
-from modelyard.registry import runtime
 from modelyard.registry.service import model_bytes
 from modelyard.store import Store, models
 from modelyard.store.blobs import sha256_file
-from modelyard.store.entities import ModelVersion
+from modelyard.store.entities import Deployment, ModelVersion
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = "modelyard-bundle/1"
@@ -108,6 +107,8 @@ def manifest_for(version: ModelVersion, files: dict[str, dict[str, Any]]) -> dic
 
 
 def _write_contents(store: Store, version: ModelVersion, folder: Path) -> None:
+    from modelyard.registry import runtime
+
     data = model_bytes(store, version)
     runtime.load_model(data)  # refuse to ship a model that would not load
     (folder / "model.skops").write_bytes(data)
@@ -215,3 +216,13 @@ def verify_bundle(folder: Path | str) -> Verification:
         if path.is_file() and rel != MANIFEST and rel not in recorded:
             result.added.append(rel)
     return result
+
+
+def list_deployments(store: Store) -> list[Deployment]:
+    from sqlalchemy import select
+
+    with store.session() as session:
+        rows = session.scalars(
+            select(models.Deployment).order_by(models.Deployment.id.desc())
+        ).all()
+        return [Deployment.from_row(r) for r in rows]

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
-from modelyard.registry import runtime
 from modelyard.store import Store, models
 from modelyard.store.entities import ModelVersion
 from modelyard.tracking.runs import get_run
@@ -119,6 +118,8 @@ def model_bytes(store: Store, version: ModelVersion) -> bytes:
 
 
 def load_model(store: Store, version: ModelVersion) -> Any:
+    from modelyard.registry import runtime
+
     try:
         return runtime.load_model(model_bytes(store, version))
     except runtime.ModelLoadError as exc:
@@ -127,6 +128,8 @@ def load_model(store: Store, version: ModelVersion) -> Any:
 
 def predict(store: Store, version: ModelVersion, frame) -> dict[str, Any]:
     """Predict for the rows of a DataFrame, exactly as a bundle of this version would."""
+    from modelyard.registry import runtime
+
     model = load_model(store, version)
     try:
         features = runtime.prepare_features(frame, version.signature["inputs"])

@@ -29,11 +29,42 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def make_engine(url: str) -> Engine:
     is_sqlite = url.startswith("sqlite")
     engine = create_engine(
-        url, connect_args={"timeout": 10} if is_sqlite else {}, pool_pre_ping=not is_sqlite
+        url,
+        # Sessions are short and each thread checks out its own connection from the pool.
+        connect_args={"timeout": 10, "check_same_thread": False} if is_sqlite else {},
+        pool_pre_ping=not is_sqlite,
     )
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+class ChangeProbe:
+    """Tells cheaply whether anyone (another process included) has committed since last asked.
+
+    SQLite's ``PRAGMA data_version`` changes on a connection whenever another connection
+    commits; other databases have no such counter, so there every question answers yes.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._connection = engine.raw_connection() if engine.dialect.name == "sqlite" else None
+        self._last: int | None = None
+
+    def changed(self) -> bool:
+        if self._connection is None:
+            return True
+        cursor = self._connection.cursor()
+        try:
+            version = cursor.execute("PRAGMA data_version").fetchone()[0]
+        finally:
+            cursor.close()
+        changed, self._last = version != self._last, version
+        return changed
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 class Store:
@@ -84,6 +115,9 @@ class Store:
             upgrade_to_head(self.engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"The store at {self.url} could not be upgraded: {exc}") from exc
+
+    def change_probe(self) -> ChangeProbe:
+        return ChangeProbe(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

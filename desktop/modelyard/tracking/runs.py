@@ -146,7 +146,7 @@ def finish(store: Store, run_id: int, model_blob: str, signature: dict[str, Any]
     with store.session() as session:
         session.execute(
             update(models.Run)
-            .where(models.Run.id == run_id)
+            .where(models.Run.id == run_id, models.Run.status == "running")
             .values(
                 status="finished",
                 model_blob=model_blob,

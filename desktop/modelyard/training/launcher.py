@@ -100,3 +100,18 @@ def reap_orphans(store: Store) -> list[int]:
             if runs.fail(store, run.id, f"{message}\n{tail}" if tail else message):
                 failed.append(run.id)
     return failed
+
+
+def cancel(store: Store, run_id: int) -> bool:
+    """Stop a queued or running run: record it as cancelled, then end its worker."""
+    import psutil
+
+    run = runs.get_run(store, run_id)
+    if not runs.fail(store, run_id, "Cancelled by the user.", status="cancelled"):
+        return False
+    if run.pid is not None and _alive(run.pid, run.pid_started_at):
+        try:
+            psutil.Process(run.pid).kill()
+        except psutil.NoSuchProcess:
+            pass
+    return True

@@ -1,0 +1,98 @@
+"""Starting the desktop app: the window paints first, everything slow happens after."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from modelyard import paths
+
+STARTED = time.perf_counter()
+
+
+def _stylesheet() -> str:
+    path = paths.resources_dir() / "themes" / "light.qss"
+    return path.read_text() if path.exists() else ""
+
+
+def offer_sample(window) -> None:
+    """On the very first launch, import the shipped sample so there is something to try."""
+    from modelyard.datasets.service import count_datasets
+    from modelyard.store.settings import get_setting, set_setting
+
+    store = window.store
+    if get_setting(store, "sample_offered", False) or count_datasets(store):
+        return
+    set_setting(store, "sample_offered", True)
+    sample = paths.sample_dataset()
+    if sample.exists():
+        window.import_files([sample])
+
+
+def run(argv: list[str] | None = None) -> int:
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThreadPool, QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(argv or sys.argv)
+    app.setApplicationName("Modelyard")
+    app.setOrganizationName("Modelyard")
+    app.setStyleSheet(_stylesheet())
+    icon = paths.resources_dir() / "icons" / "modelyard.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    from modelyard.gui.main_window import MainWindow
+
+    window = MainWindow()
+    opened: list = []
+
+    def open_and_attach() -> None:
+        # SQLAlchemy and the store load after the first paint: the window shows at once.
+        from modelyard.errors import ModelyardError
+        from modelyard.store import open_store
+
+        try:
+            store = open_store()
+        except ModelyardError as exc:
+            window.notify(f"Modelyard cannot open its store: {exc}", True)
+            return
+        opened.append(store)
+        window.attach_store(store)
+        if not benchmark:
+            offer_sample(window)
+
+    benchmark = bool(os.environ.get("MODELYARD_EXIT_AFTER_PAINT"))
+
+    def after_first_paint() -> None:
+        if benchmark:  # benchmarks/startup: report the timings, then quit
+            print(f"first-paint {time.perf_counter() - STARTED:.4f}", flush=True)
+            open_and_attach()
+            app.processEvents()
+            print(f"data-shown {time.perf_counter() - STARTED:.4f}", flush=True)
+            app.quit()
+        else:
+            open_and_attach()
+
+    class FirstPaint(QObject):
+        """Opens the store only once the window has painted, so it appears at once."""
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.Paint:
+                obj.removeEventFilter(self)
+                QTimer.singleShot(0, after_first_paint)
+            return False
+
+    paint_probe = FirstPaint(window)
+    window.installEventFilter(paint_probe)
+    window.show()
+    code = app.exec()
+    # Tear down in a fixed order: Python's garbage collector would otherwise free Qt objects
+    # after the application object, which crashes at exit.
+    QThreadPool.globalInstance().waitForDone(5000)
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    window = None
+    for store in opened:
+        store.close()
+    return code

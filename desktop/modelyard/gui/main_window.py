@@ -1,0 +1,307 @@
+"""The main window: a sidebar of pages, a message banner, and the actions that span pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modelyard.datasets.readers import SUPPORTED
+from modelyard.gui import tasks
+from modelyard.gui.pages.base import Page, dropped_files
+from modelyard.gui.pages.datasets import DatasetsPage
+from modelyard.gui.pages.deployments import DeploymentsPage
+from modelyard.gui.pages.models import ModelsPage
+from modelyard.gui.pages.runs import RunsPage
+from modelyard.gui.widgets import Banner
+
+if TYPE_CHECKING:
+    from modelyard.store import Store
+    from modelyard.store.entities import ModelVersion, Run
+
+
+class MainWindow(QMainWindow):
+    """The window can paint before the store is open (start-up speed); `attach_store` fills it."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        super().__init__()
+        self.store: Store | None = None
+        self.supervisor = None
+        self.setWindowTitle("Modelyard")
+        self.resize(1180, 760)
+        self.setAcceptDrops(True)
+        self._import_queue: list[tuple[Path, str | None]] = []
+        self._import_task: tasks.Task | None = None
+        self._export_task: tasks.Task | None = None
+
+        self.datasets_page = DatasetsPage()
+        self.runs_page = RunsPage()
+        self.models_page = ModelsPage()
+        self.deployments_page = DeploymentsPage()
+        self.pages: list[Page] = [
+            self.datasets_page,
+            self.runs_page,
+            self.models_page,
+            self.deployments_page,
+        ]
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(180)
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.stack = QStackedWidget()
+        for page in self.pages:
+            self.sidebar.addItem(page.title)
+            self.stack.addWidget(page)
+            page.message.connect(self.notify)
+        self.sidebar.currentRowChanged.connect(self._page_changed)
+
+        self.banner = Banner()
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.banner)
+        right.addWidget(self.stack, 1)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.sidebar)
+        layout.addLayout(right, 1)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage("Opening the store…")
+
+        self.datasets_page.files_dropped.connect(self.import_files)
+        self.datasets_page.import_requested.connect(self.choose_files_to_import)
+        self.datasets_page.new_run_requested.connect(self.open_new_run_dialog)
+        self.datasets_page.progress.cancel_requested.connect(self.cancel_import)
+        self.runs_page.new_run_requested.connect(
+            lambda: self.open_new_run_dialog(self.datasets_page.selected_version())
+        )
+        self.runs_page.register_requested.connect(self.ask_register)
+        self.runs_page.cancel_requested.connect(self.cancel_run)
+        self.models_page.export_requested.connect(self.ask_export)
+        self._build_menu()
+        self.sidebar.setCurrentRow(0)
+        if store is not None:
+            self.attach_store(store)
+
+    def attach_store(self, store: Store) -> None:
+        from modelyard.gui.supervisor import Supervisor
+
+        self.store = store
+        for page in self.pages:
+            page.store = store
+        self.supervisor = Supervisor(store, self)
+        self.supervisor.store_changed.connect(self.refresh_current)
+        self.supervisor.run_ended.connect(self._run_ended)
+        self.statusBar().showMessage(f"Store: {store.home or store.url}")
+        self.refresh_current()
+
+    # ---- navigation -------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        import_action = QAction("&Import…", self, shortcut=QKeySequence.StandardKey.Open)
+        import_action.triggered.connect(self.choose_files_to_import)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(import_action)
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+
+    def show_page(self, page: Page) -> None:
+        self.sidebar.setCurrentRow(self.pages.index(page))
+
+    def _page_changed(self, row: int) -> None:
+        self.stack.setCurrentIndex(row)
+        self.refresh_current()
+
+    def refresh_current(self) -> None:
+        page = self.stack.currentWidget()
+        if isinstance(page, Page):
+            try:
+                page.refresh()
+            except Exception as exc:  # noqa: BLE001 - a page that cannot load says so
+                self.notify(f"Could not load {page.title}: {exc}", True)
+
+    def notify(self, text: str, error: bool = False) -> None:
+        self.banner.show_message(text, error)
+        self.statusBar().showMessage(text.splitlines()[0], 8000)
+
+    # ---- import -----------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if dropped_files(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        files = dropped_files(event)
+        if files:
+            event.acceptProposedAction()
+            self.import_files(files)
+
+    def choose_files_to_import(self) -> None:
+        patterns = " ".join(f"*{s}" for s in SUPPORTED)
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Import data files", str(Path.home()), f"Data files ({patterns});;All files (*)"
+        )
+        if files:
+            self.import_files([Path(f) for f in files])
+
+    def import_files(self, files: list[Path], name: str | None = None) -> None:
+        if self.store is None:
+            self.notify("The store is still opening; drop the file again in a moment.", True)
+            return
+        self.show_page(self.datasets_page)
+        self._import_queue.extend((Path(f), name) for f in files)
+        self._start_next_import()
+
+    def _start_next_import(self) -> None:
+        if self._import_task is not None or not self._import_queue:
+            return
+        path, name = self._import_queue.pop(0)
+        from modelyard.datasets.service import import_file
+
+        strip = self.datasets_page.progress
+        strip.start(f"Importing {path.name}")
+        self._import_task = tasks.start(
+            lambda progress: import_file(self.store, path, name=name, progress=progress),
+            on_success=self._import_succeeded,
+            on_failure=lambda message: self.notify(message, True),
+            on_progress=strip.update_progress,
+        )
+        self._import_task.signals.cancelled.connect(
+            lambda: self.notify(f"Import of {path.name} cancelled; nothing was saved.")
+        )
+        self._import_task.signals.finished.connect(self._import_finished)
+
+    def _import_succeeded(self, result) -> None:
+        self.notify(result.message)
+        self.datasets_page.refresh()
+        self.datasets_page.select_version(result.version.id)
+
+    def _import_finished(self) -> None:
+        self._import_task = None
+        if not self._import_queue:
+            self.datasets_page.progress.hide()
+        self._start_next_import()
+
+    def cancel_import(self) -> None:
+        self._import_queue.clear()
+        if self._import_task is not None:
+            self._import_task.cancel()
+
+    @property
+    def busy(self) -> bool:
+        return self._import_task is not None or self._export_task is not None
+
+    # ---- runs -------------------------------------------------------------------------
+    def open_new_run_dialog(self, selected=None) -> None:
+        from modelyard.datasets.service import list_datasets
+        from modelyard.gui.train_dialog import NewRunDialog
+
+        versions = [v for d in list_datasets(self.store) for v in reversed(d.versions)]
+        if not versions:
+            self.notify("Import a dataset first: drop a CSV or Parquet file on the window.", True)
+            return
+        dialog = NewRunDialog(self.store, versions, selected, self)
+        if dialog.exec() and dialog.run is not None:
+            self.start_run(dialog.run)
+
+    def start_run(self, run: Run) -> None:
+        try:
+            self.supervisor.start_run(run.id)
+        except OSError as exc:
+            from modelyard.tracking.runs import fail
+
+            fail(self.store, run.id, f"The worker could not be started: {exc}")
+            self.notify(f"Run {run.id} could not start: {exc}", True)
+        self.show_page(self.runs_page)
+        self.runs_page.select_run(run.id)
+        self.notify(f"Run {run.id} started: {run.model_kind} on {run.dataset.label}.")
+
+    def cancel_run(self, run: Run) -> None:
+        if self.supervisor.cancel_run(run.id):
+            self.notify(f"Run {run.id} stopped.")
+
+    def _run_ended(self, run_id: int) -> None:
+        from modelyard.tracking.runs import get_run
+
+        run = get_run(self.store, run_id)
+        if run.status == "failed":
+            self.notify(f"Run {run_id} failed: {run.error}", True)
+        elif run.status == "finished":
+            self.notify(f"Run {run_id} finished. Select it and press Register model… to keep it.")
+        self.refresh_current()
+
+    # ---- registry and export ------------------------------------------------------------
+    def ask_register(self, run: Run) -> None:
+        default = f"{run.dataset.dataset_name}-{run.target}"
+        name, ok = QInputDialog.getText(self, "Register model", "Model name:", text=default)
+        if ok:
+            self.register_run(run, name)
+
+    def register_run(self, run: Run, name: str) -> ModelVersion | None:
+        from modelyard.errors import ModelyardError
+        from modelyard.registry.service import register
+
+        try:
+            version = register(self.store, run.id, name)
+        except ModelyardError as exc:
+            self.notify(str(exc), True)
+            return None
+        self.notify(f"Registered run {run.id} as {version.label}.")
+        self.show_page(self.models_page)
+        return version
+
+    def ask_export(self, version: ModelVersion) -> None:
+        parent = QFileDialog.getExistingDirectory(
+            self, "Export the bundle into folder", str(Path.home())
+        )
+        if not parent:
+            return
+        out = Path(parent) / f"{version.model_name}-v{version.version}"
+        overwrite = False
+        if out.exists():
+            answer = QMessageBox.question(
+                self, "Replace bundle?", f"{out} already exists. Replace it?"
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            overwrite = True
+        self.export_version(version, out, overwrite)
+
+    def export_version(self, version: ModelVersion, out: Path, overwrite: bool = False) -> None:
+        from modelyard.deploy.bundle import export_bundle
+
+        def done(bundle) -> None:
+            self.notify(f"Exported {version.label} to {bundle.path}.")
+            self.show_page(self.deployments_page)
+
+        self._export_task = tasks.start(
+            lambda _progress: export_bundle(self.store, version, out, overwrite),
+            on_success=done,
+            on_failure=lambda message: self.notify(message, True),
+        )
+        self._export_task.signals.finished.connect(self._export_finished)
+
+    def _export_finished(self) -> None:
+        self._export_task = None
+
+    # ---- closing ------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.cancel_import()
+        if self.supervisor is not None:
+            self.supervisor.shutdown()
+        super().closeEvent(event)

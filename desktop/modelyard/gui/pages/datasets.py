@@ -1,0 +1,108 @@
+"""Datasets page: every imported version, its columns, and where a run starts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QPushButton, QSplitter
+
+from modelyard.gui.pages.base import Page, dropped_files
+from modelyard.gui.widgets import ProgressStrip, fill_table, make_table, selected_key
+
+if TYPE_CHECKING:
+    from modelyard.store.entities import DatasetVersion
+
+
+class DatasetsPage(Page):
+    title = "Datasets"
+    empty_title = "No datasets yet"
+    empty_hint = (
+        "Drop a CSV or Parquet file anywhere on this window, or press Import… to choose one.\n"
+        "Each file becomes a versioned dataset you can train models on."
+    )
+    files_dropped = Signal(list)
+    import_requested = Signal()
+    new_run_requested = Signal(object)  # DatasetVersion
+
+    def __init__(self, store=None, parent=None) -> None:
+        super().__init__(store, parent)
+        self.setAcceptDrops(True)
+        self.import_button = QPushButton("Import…")
+        self.import_button.clicked.connect(self.import_requested)
+        self.new_run_button = QPushButton("New run…")
+        self.new_run_button.setEnabled(False)
+        self.new_run_button.clicked.connect(self._request_run)
+        self.actions_layout.addWidget(self.import_button)
+        self.actions_layout.addWidget(self.new_run_button)
+        self.progress = ProgressStrip()
+        self.body.insertWidget(0, self.progress)
+
+        self.versions = make_table(
+            ("Dataset", "Version", "Rows", "Columns", "Source", "sha256", "Imported")
+        )
+        self.versions.itemSelectionChanged.connect(self._show_columns)
+        self.versions.doubleClicked.connect(self._request_run)
+        self.columns = make_table(("Column", "Type", "Missing values", "Distinct values"))
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.versions)
+        splitter.addWidget(self.columns)
+        splitter.setSizes([300, 300])
+        self.set_content(splitter)
+        self._by_id: dict[int, DatasetVersion] = {}
+
+    def load(self) -> None:
+        from modelyard.datasets.service import list_datasets
+
+        versions = [v for d in list_datasets(self.store) for v in reversed(d.versions)]
+        self._by_id = {v.id: v for v in versions}
+        rows = [
+            (
+                v.dataset_name,
+                v.version,
+                v.n_rows,
+                v.n_cols,
+                v.source_name,
+                v.content_hash[:12],
+                f"{v.created_at:%Y-%m-%d %H:%M}",
+            )
+            for v in versions
+        ]
+        fill_table(self.versions, rows, [v.id for v in versions])
+        if versions and selected_key(self.versions) is None:
+            self.versions.selectRow(0)
+        self.show_empty(not versions)
+        self._show_columns()
+
+    def selected_version(self) -> DatasetVersion | None:
+        key = selected_key(self.versions)
+        return self._by_id.get(key) if key is not None else None
+
+    def select_version(self, version_id: int) -> None:
+        for row in range(self.versions.rowCount()):
+            if self.versions.item(row, 0).data(Qt.ItemDataRole.UserRole) == version_id:
+                self.versions.selectRow(row)
+                return
+
+    def _show_columns(self) -> None:
+        version = self.selected_version()
+        self.new_run_button.setEnabled(version is not None)
+        columns = version.columns if version else ()
+        rows = [(c.name, c.kind, "yes" if c.nullable else "no", c.n_unique) for c in columns]
+        fill_table(self.columns, rows, [c.name for c in columns])
+
+    def _request_run(self) -> None:
+        version = self.selected_version()
+        if version is not None:
+            self.new_run_requested.emit(version)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if dropped_files(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        files = dropped_files(event)
+        if files:
+            event.acceptProposedAction()
+            self.files_dropped.emit(files)

@@ -1,0 +1,107 @@
+"""Runs page: every run with its live status and metrics, and what to do with a finished one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QSplitter
+
+from modelyard.cli.format import metrics_text, run_detail
+from modelyard.gui.pages.base import Page
+from modelyard.gui.widgets import fill_table, make_table, selected_key
+
+if TYPE_CHECKING:
+    from modelyard.store.entities import Run
+
+STATUS_COLOURS = {
+    "finished": "#2e7d32",
+    "failed": "#c62828",
+    "running": "#1565c0",
+    "cancelled": "#757575",
+}
+
+
+class RunsPage(Page):
+    title = "Runs"
+    empty_title = "No runs yet"
+    empty_hint = (
+        "Pick a dataset on the Datasets page and press New run… to train a model.\n"
+        "Runs started from the command line (`modelyard train …`) appear here too."
+    )
+    new_run_requested = Signal()
+    register_requested = Signal(object)  # Run
+    cancel_requested = Signal(object)  # Run
+
+    def __init__(self, store=None, parent=None) -> None:
+        super().__init__(store, parent)
+        self.new_button = QPushButton("New run…")
+        self.new_button.clicked.connect(self.new_run_requested)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(lambda: self._emit_for_selected(self.cancel_requested))
+        self.register_button = QPushButton("Register model…")
+        self.register_button.clicked.connect(
+            lambda: self._emit_for_selected(self.register_requested)
+        )
+        for button in (self.new_button, self.stop_button, self.register_button):
+            self.actions_layout.addWidget(button)
+        self.table = make_table(
+            ("Run", "Status", "Dataset", "Target", "Model", "Metrics", "Duration")
+        )
+        self.table.itemSelectionChanged.connect(self._show_detail)
+        self.detail = QPlainTextEdit(readOnly=True)
+        self.detail.setFont(QFont("monospace"))
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setSizes([350, 250])
+        self.set_content(splitter)
+        self._runs: dict[int, Run] = {}
+        self._show_detail()
+
+    def load(self) -> None:
+        from modelyard.tracking.runs import list_runs
+
+        runs = list_runs(self.store, limit=2000)
+        self._runs = {r.id: r for r in runs}
+        rows = [
+            (
+                r.id,
+                r.status,
+                r.dataset.label,
+                r.target,
+                r.model_kind,
+                metrics_text(r.metrics),
+                f"{r.duration_s:.1f} s" if r.duration_s is not None else "",
+            )
+            for r in runs
+        ]
+        fill_table(self.table, rows, [r.id for r in runs])
+        for row, run in enumerate(runs):
+            self.table.item(row, 1).setForeground(QColor(STATUS_COLOURS.get(run.status, "#444")))
+        self.show_empty(not runs)
+        self._show_detail()
+
+    def selected_run(self) -> Run | None:
+        key = selected_key(self.table)
+        return self._runs.get(key) if key is not None else None
+
+    def select_run(self, run_id: int) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == run_id:
+                self.table.selectRow(row)
+                return
+
+    def _emit_for_selected(self, signal) -> None:
+        run = self.selected_run()
+        if run is not None:
+            signal.emit(run)
+
+    def _show_detail(self) -> None:
+        run = self.selected_run()
+        self.register_button.setEnabled(run is not None and run.status == "finished")
+        self.stop_button.setEnabled(run is not None and not run.is_terminal)
+        text = run_detail(run) if run else "Select a run to see its parameters, metrics and errors."
+        if self.detail.toPlainText() != text:
+            self.detail.setPlainText(text)

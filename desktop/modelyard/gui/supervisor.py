@@ -1,0 +1,66 @@
+"""Follows worker processes and the store from the GUI thread without ever blocking it."""
+
+from __future__ import annotations
+
+import subprocess
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from modelyard.store import Store
+from modelyard.training import launcher
+
+
+class Supervisor(QObject):
+    """Starts workers, reaps them when they exit, and says when the store has changed.
+
+    Every check here is a non-blocking poll (Popen.poll, SQLite's data_version), so the GUI
+    stays fluid however long a run takes; runs started elsewhere (the CLI) are seen through
+    the store.
+    """
+
+    store_changed = Signal()
+    run_ended = Signal(int)
+
+    POLL_MS = 400
+    REAP_EVERY = 5  # polls between checks for workers that died outside our sight
+
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._probe = store.change_probe()
+        self._workers: dict[int, subprocess.Popen] = {}
+        self._ticks = 0
+        self._timer = QTimer(self, interval=self.POLL_MS)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start()
+
+    def start_run(self, run_id: int) -> None:
+        self._workers[run_id] = launcher.start(self.store, run_id)
+        self.store_changed.emit()
+
+    def cancel_run(self, run_id: int) -> bool:
+        cancelled = launcher.cancel(self.store, run_id)
+        self.store_changed.emit()
+        return cancelled
+
+    @property
+    def active_workers(self) -> int:
+        return len(self._workers)
+
+    def poll(self) -> None:
+        for run_id, proc in list(self._workers.items()):
+            code = proc.poll()
+            if code is not None:
+                del self._workers[run_id]
+                launcher.settle(self.store, run_id, code)
+                self.run_ended.emit(run_id)
+        self._ticks += 1
+        if self._ticks % self.REAP_EVERY == 0:
+            launcher.reap_orphans(self.store)
+        if self._probe.changed():
+            self.store_changed.emit()
+
+    def shutdown(self) -> None:
+        """Stop watching; running workers go on and finish on their own."""
+        self._timer.stop()
+        self._probe.close()

@@ -1,0 +1,144 @@
+"""Small widgets shared by the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class EmptyState(QWidget):
+    """What an empty page shows: what belongs here and how to fill it."""
+
+    def __init__(self, title: str, hint: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        heading = QLabel(title)
+        heading.setObjectName("emptyTitle")
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        body = QLabel(hint)
+        body.setObjectName("emptyHint")
+        body.setWordWrap(True)
+        body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(heading)
+        layout.addWidget(body)
+        layout.addStretch(2)
+        self.hint = body
+
+
+class Banner(QFrame):
+    """A non-blocking message strip: info fades after a while, errors stay until closed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("✕")
+        close.setFlat(True)
+        close.setFixedWidth(28)
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self._timer = QTimer(self, singleShot=True, interval=8000)
+        self._timer.timeout.connect(self.hide)
+        self.hide()
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.setProperty("kind", "error" if error else "info")
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.label.setText(text)
+        self.show()
+        if error:
+            self._timer.stop()
+        else:
+            self._timer.start()
+
+
+class ProgressStrip(QFrame):
+    """A progress bar with a message and a Cancel button, for one background task at a time."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 100)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.cancel_button)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        self.label.setText(text)
+        self.bar.setValue(0)
+        self.show()
+
+    def update_progress(self, fraction: float, message: str) -> None:
+        self.bar.setValue(int(fraction * 100))
+        if message:
+            self.bar.setFormat(f"{message} – %p%")
+
+
+def make_table(headers: Sequence[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    table.setAlternatingRowColors(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def fill_table(
+    table: QTableWidget, rows: Sequence[Sequence[object]], keys: Sequence[object]
+) -> None:
+    """Replace the rows, keeping the selection on the same key; each row's key is in UserRole."""
+    selected = selected_key(table)
+    table.setSortingEnabled(False)
+    table.setRowCount(len(rows))
+    for r, (row, key) in enumerate(zip(rows, keys, strict=True)):
+        for c, value in enumerate(row):
+            item = QTableWidgetItem()
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                item.setData(Qt.ItemDataRole.DisplayRole, value)
+            else:
+                item.setText("" if value is None else str(value))
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            table.setItem(r, c, item)
+    if selected is not None:
+        for r, key in enumerate(keys):
+            if key == selected:
+                table.selectRow(r)
+                break
+
+
+def selected_key(table: QTableWidget) -> object | None:
+    items = table.selectedItems()
+    return items[0].data(Qt.ItemDataRole.UserRole) if items else None
