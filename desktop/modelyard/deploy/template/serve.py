@@ -3,8 +3,6 @@
 Run it from this folder:  uvicorn serve:app --host 127.0.0.1 --port 8000
 """
 
-from __future__ import annotations
-
 import json
 import sys
 from pathlib import Path

@@ -1,0 +1,129 @@
+import importlib.util
+import json
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+from modelyard.datasets.service import load_frame
+from modelyard.deploy.bundle import export_bundle, list_deployments, verify_bundle
+from modelyard.errors import InvalidInputError
+from modelyard.registry.service import predict, register
+
+EXPECTED_FILES = {
+    "Dockerfile",
+    "README.md",
+    "manifest.json",
+    "model.skops",
+    "modelyard_runtime.py",
+    "requirements.txt",
+    "serve.py",
+    "signature.json",
+}
+
+
+@pytest.fixture
+def version(store, finished_run):
+    return register(store, finished_run.id, "churn-model")
+
+
+@pytest.fixture
+def bundle(store, version, tmp_path):
+    return export_bundle(store, version, tmp_path / "bundle")
+
+
+def load_app(folder):
+    """Import the bundle's serving app the way uvicorn would, without writing bytecode."""
+    spec = importlib.util.spec_from_file_location(f"serve_{abs(hash(folder))}", folder / "serve.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.dont_write_bytecode, before = True, sys.dont_write_bytecode
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = before
+        sys.modules.pop("modelyard_runtime", None)
+    return module.app
+
+
+def test_bundle_holds_everything_needed_to_serve(store, bundle, version):
+    files = {p.name for p in bundle.path.iterdir()}
+    assert files == EXPECTED_FILES
+    manifest = json.loads((bundle.path / "manifest.json").read_text())
+    assert set(manifest["files"]) == EXPECTED_FILES - {"manifest.json"}
+    assert manifest["model"]["name"] == "churn-model" and manifest["model"]["version"] == 1
+    assert manifest["lineage"]["dataset"]["content_hash"] == version.dataset.content_hash
+    requirements = (bundle.path / "requirements.txt").read_text()
+    assert (
+        "scikit-learn==" in requirements
+        and "skops==" in requirements
+        and "fastapi==" in requirements
+    )
+    dockerfile = (bundle.path / "Dockerfile").read_text()
+    assert "USER modelyard" in dockerfile and "HEALTHCHECK" in dockerfile
+    assert [d.path for d in list_deployments(store)] == [str(bundle.path)]
+    assert not any(p.name.startswith(".bundle") for p in bundle.path.parent.iterdir())
+
+
+def test_served_predictions_equal_the_registry_model(store, bundle, version, churn):
+    rows = load_frame(store, churn).head(25)
+    expected = predict(store, version, rows)
+    client = TestClient(load_app(bundle.path))
+    assert client.get("/health").json() == {"status": "ok"}
+    records = json.loads(rows.drop(columns=["churn"]).to_json(orient="records"))
+    response = client.post("/predict", json={"records": records})
+    assert response.status_code == 200
+    assert response.json()["predictions"] == expected["predictions"]
+    for got, want in zip(response.json()["probabilities"], expected["probabilities"], strict=True):
+        assert got == pytest.approx(want)
+    meta = client.get("/metadata").json()
+    assert meta["lineage"]["run_id"] == version.run_id
+    bad = client.post("/predict", json={"records": [{"tenure_months": "many"}]})
+    assert bad.status_code == 422 and "missing column" in bad.json()["detail"]
+    assert client.post("/predict", json={"rows": []}).status_code == 422
+    assert verify_bundle(bundle.path).ok  # serving did not write into the bundle
+
+
+def test_verify_passes_on_an_untouched_bundle(bundle):
+    result = verify_bundle(bundle.path)
+    assert result.ok, result.describe()
+
+
+@pytest.mark.parametrize(
+    "tamper,kind,name",
+    [
+        (lambda p: (p / "model.skops").write_bytes(b"evil"), "changed", "model.skops"),
+        (lambda p: (p / "serve.py").unlink(), "missing", "serve.py"),
+        (lambda p: (p / "backdoor.py").write_text("print(1)"), "added", "backdoor.py"),
+    ],
+)
+def test_verify_names_the_tampered_file(bundle, tamper, kind, name):
+    target = bundle.path / "model.skops"
+    target.chmod(0o644)
+    tamper(bundle.path)
+    result = verify_bundle(bundle.path)
+    assert not result.ok
+    assert getattr(result, kind) == [name]
+    assert f"{kind}: {name}" in result.describe()
+
+
+def test_a_manifest_pointing_outside_the_bundle_is_refused(bundle):
+    manifest_path = bundle.path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["../../etc/passwd"] = {"sha256": "0" * 64, "size": 1}
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(InvalidInputError, match="outside the bundle"):
+        verify_bundle(bundle.path)
+
+
+def test_export_refuses_to_overwrite_unless_asked(store, version, bundle):
+    with pytest.raises(InvalidInputError, match="already exists"):
+        export_bundle(store, version, bundle.path)
+    (bundle.path / "extra.txt").write_text("x")
+    again = export_bundle(store, version, bundle.path, overwrite=True)
+    assert not (again.path / "extra.txt").exists()
+    assert verify_bundle(again.path).ok
+
+
+def test_verify_of_a_folder_without_manifest(tmp_path):
+    with pytest.raises(InvalidInputError, match="not a Modelyard bundle"):
+        verify_bundle(tmp_path)

@@ -1,0 +1,171 @@
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from modelyard.datasets.service import list_datasets
+from modelyard.tracking.runs import get_run, list_runs
+from tests.conftest import store_snapshot
+
+
+def drop(widget, *paths: Path) -> None:
+    """Drag file URLs over the widget, then drop them, as a file manager would.
+
+    Qt's notify() swallows a Drop sent without a platform drag in progress, so the drop is
+    delivered to the widget's event() directly, after the DragEnter went the normal way.
+    """
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    args = (
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    enter = QDragEnterEvent(*args)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted(), "the widget refused the drag"
+    dropped = QDropEvent(*args)
+    widget.event(dropped)
+    assert dropped.isAccepted()
+
+
+def test_every_page_says_how_to_fill_it_when_empty(window):
+    for page in window.pages:
+        window.show_page(page)
+        assert page.is_empty_shown
+        assert page.empty.hint.text()
+    assert "Drop a CSV or Parquet file" in window.datasets_page.empty.hint.text()
+
+
+def test_dropping_a_file_on_the_datasets_page_imports_it(window, qtbot, store, sample_csv):
+    page = window.datasets_page
+    drop(page, sample_csv)
+    qtbot.waitUntil(lambda: page.versions.rowCount() == 1 and not window.busy, timeout=30000)
+    assert not page.is_empty_shown
+    assert page.versions.item(0, 0).text() == "customer_churn"
+    assert page.columns.rowCount() == 10
+    assert "Imported customer_churn.csv" in window.banner.label.text()
+    assert [d.name for d in list_datasets(store)] == ["customer_churn"]
+
+    drop(window, sample_csv)  # anywhere on the window; same content
+    qtbot.waitUntil(lambda: "already stored" in window.banner.label.text(), timeout=30000)
+    assert page.versions.rowCount() == 1
+
+
+def test_dropping_a_bad_file_shows_the_error_and_writes_nothing(window, qtbot, store, tmp_path):
+    bad = tmp_path / "junk.csv"
+    bad.write_bytes(bytes(range(256)) * 20)
+    before = store_snapshot(store)
+    drop(window.datasets_page, bad)
+    qtbot.waitUntil(lambda: window.banner.isVisible() and not window.busy, timeout=30000)
+    assert window.banner.property("kind") == "error"
+    assert "not a text file" in window.banner.label.text()
+    assert store_snapshot(store) == before
+
+
+def test_new_run_dialog_suggests_task_and_refuses_bad_params(window, store, churn):
+    from modelyard.gui.train_dialog import NewRunDialog
+
+    dialog = NewRunDialog(store, [churn], churn, window)
+    assert dialog.target.currentData() == "churn"
+    assert dialog.task.currentText() == "classification"
+    dialog.target.setCurrentIndex(dialog.target.findData("monthly_charges"))
+    assert dialog.task.currentText() == "regression"
+    dialog.target.setCurrentIndex(dialog.target.findData("churn"))
+    dialog.model.setCurrentIndex(dialog.model.findData("random_forest"))
+    dialog.param_edits["n_estimators"].setText("lots")
+    dialog.accept()
+    assert dialog.run is None and "must be int" in dialog.error.text()
+    assert list_runs(store) == []
+    dialog.close()
+
+
+@pytest.mark.slow
+def test_a_run_started_from_the_gui_finishes_while_the_window_stays_responsive(
+    window, qtbot, store, churn
+):
+    from modelyard.gui.train_dialog import NewRunDialog
+
+    window.show_page(window.datasets_page)
+    window.refresh_current()
+    dialog = NewRunDialog(store, [churn], window.datasets_page.selected_version(), window)
+    dialog.model.setCurrentIndex(dialog.model.findData("random_forest"))
+    dialog.param_edits["n_estimators"].setText("30")
+    dialog.accept()
+    assert dialog.run is not None
+
+    gaps = []
+    last = [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    probe = QTimer(interval=20)
+    probe.timeout.connect(tick)
+    probe.start()
+    window.start_run(dialog.run)
+    run_id = dialog.run.id
+    assert window.stack.currentWidget() is window.runs_page
+    qtbot.waitUntil(lambda: get_run(store, run_id).status == "running", timeout=60000)
+    qtbot.waitUntil(lambda: window.runs_page.table.item(0, 1).text() == "finished", timeout=120000)
+    probe.stop()
+
+    page = window.runs_page
+    assert "accuracy=" in page.table.item(0, 5).text()
+    page.select_run(run_id)
+    assert "accuracy" in page.detail.toPlainText()
+    assert page.register_button.isEnabled()
+    assert max(gaps) < 1.0, f"event loop stalled for {max(gaps):.2f} s"
+
+
+def test_a_failed_run_shows_its_error(window, qtbot, store, tmp_path):
+    from modelyard.datasets.service import import_file
+    from modelyard.tracking.runs import create_run
+
+    path = tmp_path / "one.csv"
+    path.write_text("x,label\n" + "".join(f"{i},a\n" for i in range(20)))
+    dataset = import_file(store, path).version
+    run = create_run(store, dataset, "label", "logistic_regression", task="classification")
+    window.start_run(run)
+    qtbot.waitUntil(lambda: window.runs_page.table.item(0, 1).text() == "failed", timeout=120000)
+    qtbot.waitUntil(lambda: "failed" in window.banner.label.text(), timeout=10000)
+    assert "only one class" in window.banner.label.text()
+    window.runs_page.select_run(run.id)
+    assert "only one class" in window.runs_page.detail.toPlainText()
+
+
+def test_register_export_and_verify_from_the_gui(window, qtbot, store, finished_run, tmp_path):
+    window.show_page(window.runs_page)
+    window.runs_page.select_run(finished_run.id)
+    version = window.register_run(window.runs_page.selected_run(), "churn-model")
+    assert version.version == 1
+    assert window.stack.currentWidget() is window.models_page
+    assert window.models_page.table.rowCount() == 1
+
+    window.models_page.table.selectRow(0)
+    out = tmp_path / "bundle"
+    window.export_version(window.models_page.selected_version(), out)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.deployments_page, timeout=60000)
+    page = window.deployments_page
+    assert page.table.rowCount() == 1
+    page.table.selectRow(0)
+    page.verify_selected()
+    assert "all files match" in page.result.text()
+    (out / "serve.py").write_text("tampered")
+    page.verify_selected()
+    assert "changed: serve.py" in page.result.text()
+
+
+def test_runs_started_elsewhere_appear_without_a_click(window, qtbot, store, churn):
+    from modelyard.tracking.runs import create_run
+
+    window.show_page(window.runs_page)
+    create_run(store, churn, "churn", "random_forest")  # as the CLI would, on another connection
+    qtbot.waitUntil(lambda: window.runs_page.table.rowCount() == 1, timeout=10000)
