@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -69,17 +68,13 @@ class MainWindow(QMainWindow):
             page.message.connect(self.notify)
         self.sidebar.currentRowChanged.connect(self._page_changed)
 
-        self.banner = Banner()
-        right = QVBoxLayout()
-        right.setContentsMargins(0, 0, 0, 0)
-        right.addWidget(self.banner)
-        right.addWidget(self.stack, 1)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.sidebar)
-        layout.addLayout(right, 1)
+        layout.addWidget(self.stack, 1)
+        self.banner = Banner(self.stack)
         self.setCentralWidget(central)
         self.statusBar().showMessage("Opening the store…")
 
@@ -289,6 +284,7 @@ class MainWindow(QMainWindow):
             self.notify(f"Exported {version.label} to {bundle.path}.")
             self.show_page(self.deployments_page)
 
+        self.notify(f"Exporting {version.label} to {out}…")
         self._export_task = tasks.start(
             lambda _progress: export_bundle(self.store, version, out, overwrite),
             on_success=done,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -41,10 +41,15 @@ class EmptyState(QWidget):
 
 
 class Banner(QFrame):
-    """A non-blocking message strip: info fades after a while, errors stay until closed."""
+    """A non-blocking message floating over the bottom of `host`: nothing moves when it shows.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    Info hides after a while; errors stay until closed or replaced.
+    """
+
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
+        self._host = host
+        host.installEventFilter(self)
         self.setObjectName("banner")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 6, 6)
@@ -66,11 +71,24 @@ class Banner(QFrame):
         self.style().unpolish(self)
         self.style().polish(self)
         self.label.setText(text)
+        self._place()
         self.show()
+        self.raise_()
         if error:
             self._timer.stop()
         else:
             self._timer.start()
+
+    def _place(self) -> None:
+        width = self._host.width() - 32
+        width = max(width, 200)
+        self.setFixedSize(width, self.heightForWidth(width))
+        self.move(16, self._host.height() - self.height() - 16)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        if obj is self._host and event.type() == QEvent.Type.Resize and self.isVisible():
+            self._place()
+        return False
 
 
 class ProgressStrip(QFrame):
@@ -117,9 +135,15 @@ def make_table(headers: Sequence[str]) -> QTableWidget:
 
 
 def fill_table(
-    table: QTableWidget, rows: Sequence[Sequence[object]], keys: Sequence[object]
+    table: QTableWidget,
+    rows: Sequence[Sequence[object]],
+    keys: Sequence[object],
+    select_first: bool = True,
 ) -> None:
-    """Replace the rows, keeping the selection on the same key; each row's key is in UserRole."""
+    """Replace the rows, keeping the selection on the same key; each row's key is in UserRole.
+
+    With nothing selected yet, the first row is, so a page's actions work without a click.
+    """
     selected = selected_key(table)
     table.setSortingEnabled(False)
     table.setRowCount(len(rows))
@@ -132,11 +156,9 @@ def fill_table(
                 item.setText("" if value is None else str(value))
             item.setData(Qt.ItemDataRole.UserRole, key)
             table.setItem(r, c, item)
-    if selected is not None:
-        for r, key in enumerate(keys):
-            if key == selected:
-                table.selectRow(r)
-                break
+    row = keys.index(selected) if selected in keys else (0 if select_first and keys else None)
+    if row is not None:
+        table.selectRow(row)
 
 
 def selected_key(table: QTableWidget) -> object | None:

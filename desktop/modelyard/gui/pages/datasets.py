@@ -70,8 +70,6 @@ class DatasetsPage(Page):
             for v in versions
         ]
         fill_table(self.versions, rows, [v.id for v in versions])
-        if versions and selected_key(self.versions) is None:
-            self.versions.selectRow(0)
         self.show_empty(not versions)
         self._show_columns()
 
@@ -90,7 +88,7 @@ class DatasetsPage(Page):
         self.new_run_button.setEnabled(version is not None)
         columns = version.columns if version else ()
         rows = [(c.name, c.kind, "yes" if c.nullable else "no", c.n_unique) for c in columns]
-        fill_table(self.columns, rows, [c.name for c in columns])
+        fill_table(self.columns, rows, [c.name for c in columns], select_first=False)
 
     def _request_run(self) -> None:
         version = self.selected_version()
