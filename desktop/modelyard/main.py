@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args:
+        if not _display_available():
+            print(
+                "error: no display to open the app on; use a subcommand instead "
+                "(`modelyard --help` lists them).",
+                file=sys.stderr,
+            )
+            return 2
         from modelyard.gui.app import run
 
         return run()
@@ -18,6 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     from modelyard.cli.main import main as cli_main
 
     return cli_main(args)
+
+
+def _display_available() -> bool:
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,15 @@ def data_home() -> Path:
         import platformdirs
 
         home = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from modelyard.errors import StoreError
+
+        raise StoreError(
+            f"The data folder {home} cannot be created ({exc.strerror or exc}); "
+            "set MODELYARD_HOME to a folder you can write."
+        ) from exc
     return home
 
 

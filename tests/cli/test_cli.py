@@ -151,3 +151,30 @@ def test_help_lists_the_commands(home):
     text = ok(modelyard("--help", home=home))
     for command in ("import", "train", "runs", "register", "export", "bundle"):
         assert command in text
+
+
+def test_runs_cancel_stops_a_running_run(home, store, churn):
+    from modelyard.tracking.runs import create_run, get_run
+    from modelyard.training import launcher
+
+    run = create_run(store, churn, "churn", "random_forest", {"n_estimators": 3000})
+    proc = launcher.start(store, run.id)
+    assert "cancelled" in ok(modelyard("runs", "cancel", run.id, home=home))
+    proc.wait(timeout=60)
+    assert get_run(store, run.id).status == "cancelled"
+    again = modelyard("runs", "cancel", run.id, home=home)
+    assert again.returncode == 1 and "only a queued or running run" in again.stderr
+
+
+def test_the_app_without_a_display_says_what_to_do(home):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env["MODELYARD_HOME"] = str(home)
+    result = subprocess.run(
+        [sys.executable, "-m", "modelyard"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 2
+    assert "no display" in result.stderr and "--help" in result.stderr

@@ -127,3 +127,58 @@ def test_export_refuses_to_overwrite_unless_asked(store, version, bundle):
 def test_verify_of_a_folder_without_manifest(tmp_path):
     with pytest.raises(InvalidInputError, match="not a Modelyard bundle"):
         verify_bundle(tmp_path)
+
+
+def test_force_never_replaces_a_folder_that_is_not_a_bundle(store, version, tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("years of work")
+    with pytest.raises(InvalidInputError, match="not a Modelyard bundle"):
+        export_bundle(store, version, precious, overwrite=True)
+    assert (precious / "chapter1.tex").read_text() == "years of work"
+
+
+@pytest.mark.parametrize("where", ["home", "inside", "above"])
+def test_export_refuses_the_data_folder(store, version, where):
+    home = store.home
+    out = {"home": home, "inside": home / "blobs" / "x", "above": home.parent}[where]
+    with pytest.raises(InvalidInputError, match="data folder"):
+        export_bundle(store, version, out, overwrite=True)
+    assert store.blobs.exists(version.blob)
+
+
+def test_unwritable_destination_is_a_clear_error(store, version, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InvalidInputError, match="cannot be created"):
+        export_bundle(store, version, blocker / "bundle")
+
+
+@pytest.mark.parametrize("files", [{"serve.py": "x"}, [1], "nope", {"serve.py": {"size": 1}}])
+def test_a_damaged_manifest_is_reported(bundle, files):
+    path = bundle.path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["files"] = files
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(InvalidInputError, match="damaged"):
+        verify_bundle(bundle.path)
+    path.write_text("[1]")
+    with pytest.raises(InvalidInputError, match="damaged"):
+        verify_bundle(bundle.path)
+
+
+def test_a_symlinked_file_fails_verification(bundle, tmp_path):
+    outside = tmp_path / "outside.skops"
+    outside.write_bytes((bundle.path / "model.skops").read_bytes())
+    (bundle.path / "model.skops").unlink()
+    (bundle.path / "model.skops").symlink_to(outside)
+    result = verify_bundle(bundle.path)
+    assert result.changed == ["model.skops"]
+
+
+def test_bytecode_caches_are_reported_with_a_hint(bundle):
+    (bundle.path / "__pycache__").mkdir()
+    (bundle.path / "__pycache__" / "serve.cpython-311.pyc").write_bytes(b"x")
+    result = verify_bundle(bundle.path)
+    assert result.added == ["__pycache__/serve.cpython-311.pyc"]
+    assert "PYTHONDONTWRITEBYTECODE=1" in result.describe()

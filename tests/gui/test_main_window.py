@@ -157,10 +157,12 @@ def test_register_export_and_verify_from_the_gui(window, qtbot, store, finished_
     assert page.table.rowCount() == 1
     page.table.selectRow(0)
     page.verify_selected()
-    assert "all files match" in page.result.text()
+    qtbot.waitUntil(lambda: "all files match" in page.result.text(), timeout=30000)
+    qtbot.waitUntil(lambda: not page.verifying)
     (out / "serve.py").write_text("tampered")
     page.verify_selected()
-    assert "changed: serve.py" in page.result.text()
+    qtbot.waitUntil(lambda: "changed: serve.py" in page.result.text(), timeout=30000)
+    qtbot.waitUntil(lambda: not page.verifying)
 
 
 def test_runs_started_elsewhere_appear_without_a_click(window, qtbot, store, churn):
@@ -169,3 +171,26 @@ def test_runs_started_elsewhere_appear_without_a_click(window, qtbot, store, chu
     window.show_page(window.runs_page)
     create_run(store, churn, "churn", "random_forest")  # as the CLI would, on another connection
     qtbot.waitUntil(lambda: window.runs_page.table.rowCount() == 1, timeout=10000)
+
+
+def test_a_worker_that_cannot_start_is_reported_not_announced(window, store, churn):
+    from modelyard.tracking.runs import create_run
+
+    (store.home / "logs").write_text("a file where the log folder belongs")
+    run = create_run(store, churn, "churn", "random_forest")
+    window.start_run(run)
+    assert window.banner.property("kind") == "error"
+    assert "could not be started" in window.banner.label.text()
+    assert get_run(store, run.id).status == "failed"
+
+
+def test_without_a_store_actions_say_why(qtbot, sample_csv):
+    from modelyard.gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.store_failed("the disk is full")
+    window.import_files([sample_csv])
+    assert "cannot open its store: the disk is full" in window.banner.label.text()
+    window.open_new_run_dialog()
+    assert window.banner.property("kind") == "error"

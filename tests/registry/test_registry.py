@@ -88,3 +88,10 @@ def test_prediction_input_is_checked(store, finished_run):
     version = register(store, finished_run.id, "m")
     with pytest.raises(InvalidInputError, match="missing column"):
         predict(store, version, pd.DataFrame({"tenure_months": [1]}))
+
+
+def test_registering_the_same_run_twice_under_one_name_is_refused(store, finished_run):
+    register(store, finished_run.id, "m")
+    with pytest.raises(InvalidInputError, match="already registered as m v1"):
+        register(store, finished_run.id, "m")
+    assert register(store, finished_run.id, "other").version == 1

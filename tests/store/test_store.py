@@ -55,3 +55,53 @@ def test_blob_store_is_content_addressed(store):
     assert store.blobs.put_bytes(b"hello") == sha
     assert store.blobs.open_path(sha).read_bytes() == b"hello"
     assert list(store.blobs._tmp.iterdir()) == []
+
+
+def test_unusable_store_urls_are_clear_errors(home, monkeypatch):
+    import pytest
+
+    from modelyard.errors import StoreError
+
+    for url, message in [
+        ("garbage", "check MODELYARD_STORE_URL"),
+        ("postgresql://nobody@localhost/none", "No module named"),
+    ]:
+        monkeypatch.setenv("MODELYARD_STORE_URL", url)
+        with pytest.raises(StoreError, match=message):
+            open_store()
+
+
+def test_a_corrupt_database_is_one_clear_sentence(home, monkeypatch, tmp_path):
+    import pytest
+
+    from modelyard.errors import StoreError
+
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_text("this is not SQLite")
+    monkeypatch.setenv("MODELYARD_STORE_URL", f"sqlite:///{corrupt}")
+    with pytest.raises(StoreError, match="file is not a database") as info:
+        open_store()
+    assert "\n" not in str(info.value) and "sqlalche.me" not in str(info.value)
+
+
+def test_a_store_from_a_newer_modelyard_is_refused(store):
+    import pytest
+
+    from modelyard.errors import StoreError
+
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="newer Modelyard"):
+        open_store()
+
+
+def test_a_data_home_that_is_a_file_is_a_clear_error(tmp_path, monkeypatch):
+    import pytest
+
+    from modelyard.errors import StoreError
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("MODELYARD_HOME", str(not_a_folder))
+    with pytest.raises(StoreError, match="set MODELYARD_HOME"):
+        open_store()

@@ -65,3 +65,13 @@ def test_cancel_stops_a_running_worker(store, churn):
     proc.wait(timeout=30)
     assert get_run(store, run.id).status == "cancelled"
     assert not launcher.cancel(store, run.id)
+
+
+def test_a_worker_that_cannot_start_fails_its_run(store, churn):
+    from modelyard.errors import ModelyardError
+
+    (store.home / "logs").write_text("a file where the log folder belongs")
+    run = create_run(store, churn, "churn", "random_forest")
+    with pytest.raises(ModelyardError, match="could not be started"):
+        launcher.start(store, run.id)
+    assert get_run(store, run.id).status == "failed"

@@ -64,7 +64,14 @@ def cmd_train(store, args) -> int:
     if not args.wait:
         print(f"Follow it with `modelyard runs show {run.id}`.")
         return 0
-    run = launcher.wait(store, proc, run.id)
+    try:
+        run = launcher.wait(store, proc, run.id)
+    except KeyboardInterrupt:
+        print(
+            f"Stopped waiting; run {run.id} goes on. Stop it with `modelyard runs cancel {run.id}`.",
+            file=sys.stderr,
+        )
+        return 130
     if run.status == "finished":
         print(f"Run {run.id} finished: {metrics_text(run.metrics)}")
         return 0
@@ -77,12 +84,22 @@ def cmd_runs(store, args) -> int:
     from modelyard.training.launcher import reap_orphans
 
     reap_orphans(store)
-    if args.action == "show":
+    if args.action in ("show", "cancel"):
         if not args.run:
             raise ModelyardError(
-                "Name the run to show: `modelyard runs show RUN` (an id or latest)."
+                f"Name the run: `modelyard runs {args.action} RUN` (an id or latest)."
             )
-        print(run_detail(get_run(store, args.run)))
+        run = get_run(store, args.run)
+        if args.action == "show":
+            print(run_detail(run))
+            return 0
+        from modelyard.training.launcher import cancel
+
+        if not cancel(store, run.id):
+            raise ModelyardError(
+                f"Run {run.id} is {run.status}; only a queued or running run can be stopped."
+            )
+        print(f"Run {run.id} cancelled.")
         return 0
     runs = list_runs(store)
     if not runs:
@@ -176,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("runs", help="list runs, or show one")
-    p.add_argument("action", nargs="?", choices=("list", "show"), default="list")
+    p = sub.add_parser("runs", help="list runs, show one, or cancel one")
+    p.add_argument("action", nargs="?", choices=("list", "show", "cancel"), default="list")
     p.add_argument("run", nargs="?", help="run id or 'latest'")
     p.set_defaults(func=cmd_runs)
 
@@ -223,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     finally:
         if store is not None:
             store.close()

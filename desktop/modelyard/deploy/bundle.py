@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from modelyard.errors import InvalidInputError
+from modelyard.errors import InvalidInputError, ModelyardError
 from modelyard.registry.service import model_bytes
 from modelyard.store import Store, models
 from modelyard.store.blobs import sha256_file
@@ -62,7 +62,10 @@ class Verification:
         parts = [f"changed: {name}" for name in self.changed]
         parts += [f"missing: {name}" for name in self.missing]
         parts += [f"added: {name}" for name in self.added]
-        return f"{self.path} does not match manifest.json — " + "; ".join(parts)
+        text = f"{self.path} does not match manifest.json — " + "; ".join(parts)
+        if any("__pycache__/" in name for name in self.added):
+            text += " (bytecode caches appear when the app runs without PYTHONDONTWRITEBYTECODE=1)"
+        return text
 
 
 def requirements() -> str:
@@ -110,7 +113,10 @@ def _write_contents(store: Store, version: ModelVersion, folder: Path) -> None:
     from modelyard.registry import runtime
 
     data = model_bytes(store, version)
-    runtime.load_model(data)  # refuse to ship a model that would not load
+    try:
+        runtime.load_model(data)  # refuse to ship a model that would not load
+    except runtime.ModelLoadError as exc:
+        raise ModelyardError(f"{version.label} cannot be exported: {exc}.") from exc
     (folder / "model.skops").write_bytes(data)
     (folder / "signature.json").write_text(json.dumps(version.signature, indent=2))
     shutil.copyfile(TEMPLATE / "serve.py", folder / "serve.py")
@@ -148,12 +154,14 @@ def export_bundle(
 ) -> Bundle:
     """Write the bundle to a temporary folder beside `out`, then rename it into place."""
     out = Path(out).expanduser().resolve()
-    if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
+    _check_destination(store, out, overwrite)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
         raise InvalidInputError(
-            f"{out} already exists; choose a new folder or allow overwriting (--force)."
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+            f"The bundle folder {out} cannot be created: {exc.strerror or exc}."
+        ) from exc
     try:
         _write_contents(store, version, staging)
         files = _hash_tree(staging)
@@ -167,6 +175,11 @@ def export_bundle(
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise InvalidInputError(
+            f"The bundle could not be written to {out}: {exc.strerror or exc}."
+        ) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -178,6 +191,33 @@ def export_bundle(
             )
         )
     return bundle
+
+
+def is_bundle(folder: Path) -> bool:
+    try:
+        return json.loads((folder / MANIFEST).read_text()).get("format") == BUNDLE_FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _check_destination(store: Store, out: Path, overwrite: bool) -> None:
+    """Refuse any destination whose replacement could destroy something that is not a bundle."""
+    if store.home is not None:
+        home = Path(store.home).resolve()
+        if out == home or home.is_relative_to(out) or out.is_relative_to(home):
+            raise InvalidInputError(
+                f"{out} is inside or above Modelyard's data folder {home}; choose another folder."
+            )
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return
+    if not overwrite:
+        raise InvalidInputError(
+            f"{out} already exists; choose a new folder or allow overwriting (--force)."
+        )
+    if not out.is_dir() or not is_bundle(out):
+        raise InvalidInputError(
+            f"{out} exists and is not a Modelyard bundle; only a bundle folder can be replaced."
+        )
 
 
 def _safe_relative(name: str) -> bool:
@@ -196,8 +236,11 @@ def verify_bundle(folder: Path | str) -> Verification:
     try:
         manifest = json.loads(manifest_path.read_text())
         recorded = manifest["files"]
-        assert isinstance(recorded, dict)
-    except (ValueError, KeyError, AssertionError, UnicodeDecodeError) as exc:
+        if not isinstance(recorded, dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("sha256"), str) for e in recorded.values()
+        ):
+            raise ValueError("files must map names to {sha256, size}")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{manifest_path} is damaged and cannot be read.") from exc
     unsafe = [name for name in recorded if not _safe_relative(name)]
     if unsafe:
@@ -207,13 +250,15 @@ def verify_bundle(folder: Path | str) -> Verification:
     result = Verification(folder)
     for name, entry in sorted(recorded.items()):
         path = folder / name
-        if not path.is_file():
+        if path.is_symlink():  # a link can point anywhere and does not survive `docker build`
+            result.changed.append(name)
+        elif not path.is_file():
             result.missing.append(name)
-        elif sha256_file(path) != entry.get("sha256"):
+        elif sha256_file(path) != entry["sha256"]:
             result.changed.append(name)
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if path.is_file() and rel != MANIFEST and rel not in recorded:
+        if (path.is_file() or path.is_symlink()) and rel != MANIFEST and rel not in recorded:
             result.added.append(rel)
     return result
 

@@ -55,7 +55,10 @@ def run(argv: list[str] | None = None) -> int:
         try:
             store = open_store()
         except ModelyardError as exc:
-            window.notify(f"Modelyard cannot open its store: {exc}", True)
+            window.store_failed(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - shown in the window, never a silent hang
+            window.store_failed(f"{type(exc).__name__}: {exc}")
             return
         opened.append(store)
         window.attach_store(store)

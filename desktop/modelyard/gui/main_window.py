@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
     def __init__(self, store: Store | None = None) -> None:
         super().__init__()
         self.store: Store | None = None
+        self.store_error: str | None = None
         self.supervisor = None
         self.setWindowTitle("Modelyard")
         self.resize(1180, 760)
@@ -92,6 +93,18 @@ class MainWindow(QMainWindow):
         self.sidebar.setCurrentRow(0)
         if store is not None:
             self.attach_store(store)
+
+    def store_failed(self, reason: str) -> None:
+        self.store_error = f"Modelyard cannot open its store: {reason}"
+        self.statusBar().showMessage("No store")
+        self.notify(self.store_error, True)
+
+    def _need_store(self) -> bool:
+        """True when the store is open; otherwise say why nothing can happen yet."""
+        if self.store is not None:
+            return True
+        self.notify(self.store_error or "The store is still opening; try again in a moment.", True)
+        return False
 
     def attach_store(self, store: Store) -> None:
         from modelyard.gui.supervisor import Supervisor
@@ -155,8 +168,7 @@ class MainWindow(QMainWindow):
             self.import_files([Path(f) for f in files])
 
     def import_files(self, files: list[Path], name: str | None = None) -> None:
-        if self.store is None:
-            self.notify("The store is still opening; drop the file again in a moment.", True)
+        if not self._need_store():
             return
         self.show_page(self.datasets_page)
         self._import_queue.extend((Path(f), name) for f in files)
@@ -175,11 +187,11 @@ class MainWindow(QMainWindow):
             on_success=self._import_succeeded,
             on_failure=lambda message: self.notify(message, True),
             on_progress=strip.update_progress,
+            on_cancelled=lambda: self.notify(
+                f"Import of {path.name} cancelled; nothing was saved."
+            ),
+            on_finished=self._import_finished,
         )
-        self._import_task.signals.cancelled.connect(
-            lambda: self.notify(f"Import of {path.name} cancelled; nothing was saved.")
-        )
-        self._import_task.signals.finished.connect(self._import_finished)
 
     def _import_succeeded(self, result) -> None:
         self.notify(result.message)
@@ -206,6 +218,8 @@ class MainWindow(QMainWindow):
         from modelyard.datasets.service import list_datasets
         from modelyard.gui.train_dialog import NewRunDialog
 
+        if not self._need_store():
+            return
         versions = [v for d in list_datasets(self.store) for v in reversed(d.versions)]
         if not versions:
             self.notify("Import a dataset first: drop a CSV or Parquet file on the window.", True)
@@ -215,15 +229,15 @@ class MainWindow(QMainWindow):
             self.start_run(dialog.run)
 
     def start_run(self, run: Run) -> None:
-        try:
-            self.supervisor.start_run(run.id)
-        except OSError as exc:
-            from modelyard.tracking.runs import fail
+        from modelyard.errors import ModelyardError
 
-            fail(self.store, run.id, f"The worker could not be started: {exc}")
-            self.notify(f"Run {run.id} could not start: {exc}", True)
         self.show_page(self.runs_page)
         self.runs_page.select_run(run.id)
+        try:
+            self.supervisor.start_run(run.id)
+        except ModelyardError as exc:
+            self.notify(str(exc), True)
+            return
         self.notify(f"Run {run.id} started: {run.model_kind} on {run.dataset.label}.")
 
     def cancel_run(self, run: Run) -> None:
@@ -289,8 +303,8 @@ class MainWindow(QMainWindow):
             lambda _progress: export_bundle(self.store, version, out, overwrite),
             on_success=done,
             on_failure=lambda message: self.notify(message, True),
+            on_finished=self._export_finished,
         )
-        self._export_task.signals.finished.connect(self._export_finished)
 
     def _export_finished(self) -> None:
         self._export_task = None

@@ -51,7 +51,10 @@ def start(
     on_success: Callable[[Any], None] | None = None,
     on_failure: Callable[[str], None] | None = None,
     on_progress: Callable[[float, str], None] | None = None,
+    on_cancelled: Callable[[], None] | None = None,
+    on_finished: Callable[[], None] | None = None,
 ) -> Task:
+    """Start `fn` in the pool. Every callback is connected before the task can emit."""
     task = Task(fn)
     task.setAutoDelete(False)  # the caller keeps the task (to cancel it) until it finishes
     if on_success:
@@ -60,5 +63,9 @@ def start(
         task.signals.failed.connect(on_failure)
     if on_progress:
         task.signals.progress.connect(on_progress)
+    if on_cancelled:
+        task.signals.cancelled.connect(on_cancelled)
+    if on_finished:
+        task.signals.finished.connect(on_finished)
     QThreadPool.globalInstance().start(task)
     return task

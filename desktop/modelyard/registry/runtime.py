@@ -15,9 +15,17 @@ import pandas as pd
 
 NUMERIC_KINDS = ("integer", "float")
 CATEGORICAL_KINDS = ("categorical", "boolean")
-# skops refuses to load any type it does not know; these are the families Modelyard's
-# trainers produce. Anything else in a file (a function, an arbitrary class) is refused.
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.")
+# skops trusts plain scikit-learn estimators by itself and lists everything else. Of that list,
+# only the exact types Modelyard's trainers produce are accepted: never a function (a crafted
+# FunctionTransformer of numpy functions can run shell commands) and never a whole namespace.
+TRUSTED_TYPES = frozenset(
+    {
+        "numpy.dtype",
+        "sklearn.tree._tree.Tree",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    }
+)
+BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
 class ModelLoadError(Exception):
@@ -38,14 +46,44 @@ def prepare_features(frame: pd.DataFrame, inputs: list[dict[str, Any]]) -> pd.Da
         name, kind = column["name"], column["kind"]
         values = frame[name]
         if kind in NUMERIC_KINDS:
-            try:
-                out[name] = pd.to_numeric(values, errors="raise").astype("float64")
-            except (ValueError, TypeError) as exc:
-                raise InputError(f"column '{name}' must be numeric") from exc
+            out[name] = _numeric(name, values)
+        elif kind == "boolean":
+            out[name] = values.map(lambda v, n=name: _boolean(n, v)).astype(object)
         else:
-            series = values.astype(object)
+            series = values.map(lambda v, n=name: _category(n, v)).astype(object)
             out[name] = series.where(series.notna(), np.nan)
     return pd.DataFrame(out, index=frame.index)
+
+
+def _numeric(name: str, values: pd.Series) -> pd.Series:
+    if values.map(lambda v: isinstance(v, bool | list | dict)).any():
+        raise InputError(f"column '{name}' must be numeric")
+    try:
+        numbers = pd.to_numeric(values, errors="raise").astype("float64")
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"column '{name}' must be numeric") from exc
+    if np.isinf(numbers).any():
+        raise InputError(f"column '{name}' must be a finite number")
+    return numbers
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _boolean(name: str, value: Any) -> Any:
+    if _missing(value) or isinstance(value, bool | np.bool_):
+        return np.nan if _missing(value) else bool(value)
+    word = str(value).strip().lower()
+    if isinstance(value, str | int | float | np.integer | np.floating) and word in BOOLEAN_WORDS:
+        return BOOLEAN_WORDS[word]
+    raise InputError(f"column '{name}' must be true or false, not {value!r}")
+
+
+def _category(name: str, value: Any) -> Any:
+    if isinstance(value, list | dict | tuple | set):
+        raise InputError(f"column '{name}' must be a single value, not {type(value).__name__}")
+    return value
 
 
 def records_to_frame(records: list[dict[str, Any]], inputs: list[dict[str, Any]]) -> pd.DataFrame:
@@ -72,7 +110,7 @@ def load_model(data: bytes) -> Any:
         raise ModelLoadError(
             "the model file is not in the safe skops format (pickle files are refused)"
         ) from exc
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    refused = [t for t in untrusted if t not in TRUSTED_TYPES]
     if refused:
         raise ModelLoadError(f"the model file contains untrusted types: {', '.join(refused)}")
     try:

@@ -62,6 +62,13 @@ def register(store: Store, run_ref: int | str, name: str) -> ModelVersion:
             model = models.RegisteredModel(name=name)
             session.add(model)
             session.flush()
+        already = session.scalar(
+            select(models.ModelVersion.version).where(
+                models.ModelVersion.model_id == model.id, models.ModelVersion.run_id == run.id
+            )
+        )
+        if already is not None:
+            raise InvalidInputError(f"Run {run.id} is already registered as {name} v{already}.")
         latest = session.scalar(
             select(models.ModelVersion.version)
             .where(models.ModelVersion.model_id == model.id)

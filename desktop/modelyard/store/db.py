@@ -28,15 +28,30 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_engine(url: str) -> Engine:
     is_sqlite = url.startswith("sqlite")
-    engine = create_engine(
+    try:
+        engine = _create(url, is_sqlite)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(
+            f"The store URL '{url}' cannot be used ({type(exc).__name__}: {exc}); "
+            "check MODELYARD_STORE_URL."
+        ) from exc
+    if is_sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _create(url: str, is_sqlite: bool) -> Engine:
+    return create_engine(
         url,
         # Sessions are short and each thread checks out its own connection from the pool.
         connect_args={"timeout": 10, "check_same_thread": False} if is_sqlite else {},
         pool_pre_ping=not is_sqlite,
     )
-    if is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The database's own words, without SQLAlchemy's statement dump and help link."""
+    return str(getattr(exc, "orig", None) or exc).split("\n")[0]
 
 
 class ChangeProbe:
@@ -90,7 +105,7 @@ class Store:
         except SQLAlchemyError as exc:
             session.rollback()
             raise StoreError(
-                f"The store at {self.url} could not be updated: {exc.orig or exc}"
+                f"The store at {self.url} could not be updated: {_reason(exc)}"
             ) from exc
         except BaseException:
             session.rollback()
@@ -109,12 +124,19 @@ class Store:
         """Bring the schema to the newest revision (a no-op when it is already there)."""
         if self.schema_revision() == HEAD_REVISION:
             return
+        from alembic.util import CommandError
+
         from modelyard.store.migrations import upgrade_to_head
 
         try:
             upgrade_to_head(self.engine)
+        except CommandError as exc:
+            raise StoreError(
+                f"The store at {self.url} was written by a newer Modelyard "
+                f"(schema {self.schema_revision()}); update Modelyard to open it."
+            ) from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"The store at {self.url} could not be upgraded: {exc}") from exc
+            raise StoreError(f"The store at {self.url} cannot be opened: {_reason(exc)}") from exc
 
     def change_probe(self) -> ChangeProbe:
         return ChangeProbe(self.engine)

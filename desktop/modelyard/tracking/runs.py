@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from modelyard.store.entities import TERMINAL_STATUSES, DatasetVersion, Run
 from modelyard.training.trainers import TASKS, get_trainer
 
 ACTIVE_STATUSES = ("queued", "running")
+MAX_SEED = 2**32 - 1  # what NumPy's random generators accept
 
 
 def create_run(
@@ -51,8 +53,8 @@ def create_run(
             f"{trainer.label} does only {' and '.join(trainer.tasks)}, not {task}."
         )
     resolved = trainer.resolve_params(params or {})
-    if not isinstance(seed, int) or seed < 0:
-        raise InvalidInputError("The seed must be a whole number of 0 or more.")
+    if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InvalidInputError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
     with store.session() as session:
         row = models.Run(
             dataset_version_id=dataset.id,
@@ -133,7 +135,16 @@ def mark_running(store: Store, run_id: int) -> bool:
         return result.rowcount == 1
 
 
+def _check_finite(values: dict[str, float]) -> None:
+    bad = [k for k, v in values.items() if not math.isfinite(float(v))]
+    if bad:
+        raise InvalidInputError(
+            f"Metric {', '.join(bad)} is not a finite number; it was not logged."
+        )
+
+
 def log_metrics(store: Store, run_id: int, values: dict[str, float], step: int = 0) -> None:
+    _check_finite(values)
     now = time.time()
     with store.session() as session:
         session.add_all(
@@ -142,9 +153,19 @@ def log_metrics(store: Store, run_id: int, values: dict[str, float], step: int =
         )
 
 
-def finish(store: Store, run_id: int, model_blob: str, signature: dict[str, Any]) -> None:
+def finish(
+    store: Store,
+    run_id: int,
+    model_blob: str,
+    signature: dict[str, Any],
+    metrics: dict[str, float] | None = None,
+) -> bool:
+    """Record the model and final metrics in one transaction; False if the run was stopped."""
+    metrics = metrics or {}
+    _check_finite(metrics)
+    now = time.time()
     with store.session() as session:
-        session.execute(
+        result = session.execute(
             update(models.Run)
             .where(models.Run.id == run_id, models.Run.status == "running")
             .values(
@@ -155,6 +176,13 @@ def finish(store: Store, run_id: int, model_blob: str, signature: dict[str, Any]
                 error=None,
             )
         )
+        if result.rowcount != 1:
+            return False
+        session.add_all(
+            models.Metric(run_id=run_id, key=k, value=float(v), step=0, timestamp=now)
+            for k, v in metrics.items()
+        )
+        return True
 
 
 def fail(store: Store, run_id: int, error: str, status: str = "failed") -> bool:

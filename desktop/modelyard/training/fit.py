@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -14,11 +15,17 @@ TEST_FRACTION = 0.2
 
 
 def feature_inputs(run: Run) -> list[dict[str, Any]]:
-    """The columns a model learns from: numbers and categories, never the target."""
+    """The columns a model learns from: numbers and categories, never the target or an ID.
+
+    An integer column with a different value in every row is an identifier, not a measure.
+    """
+    n_rows = run.dataset.n_rows
     return [
         {"name": c.name, "kind": c.kind}
         for c in run.dataset.columns
-        if c.name != run.target and c.kind in NUMERIC_KINDS + CATEGORICAL_KINDS
+        if c.name != run.target
+        and c.kind in NUMERIC_KINDS + CATEGORICAL_KINDS
+        and not (c.kind == "integer" and n_rows > 20 and c.n_unique == n_rows)
     ]
 
 
@@ -80,9 +87,10 @@ def score(task: str, model, x, y) -> dict[str, float]:
         "f1_macro": float(metrics.f1_score(y, predicted, average="macro")),
     }
     classes = getattr(model, "classes_", [])
-    if len(classes) == 2 and hasattr(model, "predict_proba"):
+    if len(classes) == 2 and hasattr(model, "predict_proba") and y.nunique() == 2:
         values["roc_auc"] = float(metrics.roc_auc_score(y, model.predict_proba(x)[:, 1]))
-    return values
+    # A metric that is undefined on this test set (NaN) is left out rather than stored.
+    return {k: v for k, v in values.items() if math.isfinite(v)}
 
 
 def fit_run(run: Run, frame) -> tuple[Any, dict[str, float], dict[str, Any]]:
@@ -106,7 +114,18 @@ def fit_run(run: Run, frame) -> tuple[Any, dict[str, float], dict[str, Any]]:
         counts = y.value_counts()
         if len(counts) < 2:
             raise InvalidInputError(f"'{run.target}' has only one class; nothing to classify.")
-        stratify = y if counts.min() >= 2 else None
+        if len(counts) == len(y):
+            raise InvalidInputError(
+                f"'{run.target}' has a different value in every row, so it cannot be a "
+                "classification target; choose regression or another column."
+            )
+        test_rows = math.ceil(len(y) * TEST_FRACTION)
+        if counts.min() >= 2 and len(counts) > test_rows:
+            raise InvalidInputError(
+                f"'{run.target}' has {len(counts)} classes but the test split holds only "
+                f"{test_rows} rows; use more rows or a target with fewer classes."
+            )
+        stratify = y if counts.min() >= 2 and len(counts) <= test_rows else None
     else:
         y = y.astype("float64")
         stratify = None

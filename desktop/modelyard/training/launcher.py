@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from modelyard.errors import ModelyardError
 from modelyard.store import Store
 from modelyard.tracking import runs
 
@@ -23,9 +24,7 @@ def worker_command(run_id: int) -> list[str]:
 
 
 def log_path(store: Store, run_id: int) -> Path:
-    folder = (store.home or Path.cwd()) / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"run-{run_id}.log"
+    return (store.home or Path.cwd()) / "logs" / f"run-{run_id}.log"
 
 
 def start(store: Store, run_id: int) -> subprocess.Popen:
@@ -37,15 +36,21 @@ def start(store: Store, run_id: int) -> subprocess.Popen:
         env["MODELYARD_HOME"] = str(store.home)
     env["MODELYARD_STORE_URL"] = store.url
     env["PYTHONUNBUFFERED"] = "1"
-    with open(log_path(store, run_id), "ab") as log:
-        proc = subprocess.Popen(
-            worker_command(run_id),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    try:
+        log_path(store, run_id).parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path(store, run_id), "ab") as log:
+            proc = subprocess.Popen(
+                worker_command(run_id),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    except OSError as exc:
+        message = f"The worker process could not be started: {exc.strerror or exc}."
+        runs.fail(store, run_id, message)
+        raise ModelyardError(f"Run {run_id} failed: {message}") from exc
     try:
         created = psutil.Process(proc.pid).create_time()
     except psutil.NoSuchProcess:

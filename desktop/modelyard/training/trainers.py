@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ class Param:
             raise InvalidInputError(
                 f"Parameter '{self.name}' must be {self.type.__name__}, not '{raw}'."
             ) from exc
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInputError(f"Parameter '{self.name}' must be a finite number.")
         if self.choices and value not in self.choices:
             raise InvalidInputError(
                 f"Parameter '{self.name}' must be one of {', '.join(self.choices)}."

@@ -29,9 +29,10 @@ def train(run_id: int) -> int:
             from modelyard.training.fit import fit_run
 
             model, metrics, signature = fit_run(run, load_frame(store, run.dataset))
-            runs.log_metrics(store, run_id, metrics)
             blob = store.blobs.put_bytes(dumps_model(model))
-            runs.finish(store, run_id, blob, signature)
+            if not runs.finish(store, run_id, blob, signature, metrics):
+                print(f"Run {run_id} was stopped before it could finish.", file=sys.stderr)
+                return 1
         except ModelyardError as exc:
             runs.fail(store, run_id, str(exc))
             print(str(exc), file=sys.stderr)

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from modelyard.errors import ModelyardError
 from modelyard.gui.pages.base import Page
 from modelyard.gui.widgets import fill_table, make_table, selected_key
 
@@ -47,6 +46,7 @@ class DeploymentsPage(Page):
         splitter.addWidget(lower)
         self.set_content(splitter)
         self._deployments: dict[int, Deployment] = {}
+        self._verify_task = None
         self._selection_changed()
 
     def load(self) -> None:
@@ -74,7 +74,7 @@ class DeploymentsPage(Page):
 
     def _selection_changed(self) -> None:
         has = self.selected() is not None
-        self.verify_button.setEnabled(has)
+        self.verify_button.setEnabled(has and self._verify_task is None)
         self.open_button.setEnabled(has)
 
     def verify_selected(self) -> None:
@@ -82,13 +82,24 @@ class DeploymentsPage(Page):
         if deployment is None:
             return
         from modelyard.deploy.bundle import verify_bundle
+        from modelyard.gui import tasks
 
-        try:
-            result = verify_bundle(Path(deployment.path))
-        except ModelyardError as exc:
-            self._show_result(str(exc), ok=False)
-            return
-        self._show_result(result.describe(), ok=result.ok)
+        self.verify_button.setEnabled(False)
+        self.result.setText(f"Checking {deployment.path}…")
+        self._verify_task = tasks.start(
+            lambda _progress: verify_bundle(Path(deployment.path)),
+            on_success=lambda result: self._show_result(result.describe(), ok=result.ok),
+            on_failure=lambda message: self._show_result(message, ok=False),
+            on_finished=self._verify_finished,
+        )
+
+    def _verify_finished(self) -> None:
+        self._verify_task = None
+        self._selection_changed()
+
+    @property
+    def verifying(self) -> bool:
+        return self._verify_task is not None
 
     def _show_result(self, text: str, ok: bool) -> None:
         self.result.setProperty("ok", ok)
