@@ -82,7 +82,13 @@ def cmd_runs(store, args) -> int:
             raise ModelyardError(
                 "Name the run to show: `modelyard runs show RUN` (an id or latest)."
             )
-        print(run_detail(get_run(store, args.run)))
+        run = get_run(store, args.run)
+        print(run_detail(run))
+        from modelyard.telemetry.accounting import get_run_cost
+
+        cost = get_run_cost(store, run.id)
+        if cost is not None:
+            print("\n".join("  " + line for line in cost.describe()))
         return 0
     runs = list_runs(store)
     if not runs:
@@ -201,6 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = bundle_sub.add_parser("verify", help="check every file against the bundle's manifest")
     v.add_argument("dir")
     v.set_defaults(func=cmd_bundle_verify, needs_store=False)
+
+    from modelyard.cli.telemetry_commands import add_parsers as add_telemetry_parsers
+
+    add_telemetry_parsers(sub)
     return parser
 
 

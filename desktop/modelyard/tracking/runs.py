@@ -133,8 +133,14 @@ def mark_running(store: Store, run_id: int) -> bool:
         return result.rowcount == 1
 
 
-def log_metrics(store: Store, run_id: int, values: dict[str, float], step: int = 0) -> None:
-    now = time.time()
+def log_metrics(
+    store: Store,
+    run_id: int,
+    values: dict[str, float],
+    step: int = 0,
+    timestamp: float | None = None,
+) -> None:
+    now = time.time() if timestamp is None else timestamp
     with store.session() as session:
         session.add_all(
             models.Metric(run_id=run_id, key=k, value=float(v), step=step, timestamp=now)
