@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.costs_page = CostsPage()
         self.settings_page = SettingsPage()
         self.resource_feed = None
+        self._closed = False
         self.pages: list[Page] = [
             self.datasets_page,
             self.runs_page,
@@ -117,15 +118,22 @@ class MainWindow(QMainWindow):
         self.supervisor.store_changed.connect(self.refresh_current)
         self.supervisor.run_ended.connect(self._run_ended)
         self.statusBar().showMessage(f"Store: {store.home or store.url}")
-        self.start_resource_feed()
+        # After the store's data is on screen: sampling and chart imports wait their turn.
+        QTimer.singleShot(400, self, self._start_background_work)
+        self.refresh_current()
+
+    def _start_background_work(self) -> None:
         from modelyard.gui.charts import preload_in_background
 
+        if self.resource_feed is None:
+            self.start_resource_feed()
         QTimer.singleShot(300, preload_in_background)
-        self.refresh_current()
 
     def start_resource_feed(self, interval_ms: int = 1000, gpus=None) -> None:
         from modelyard.gui.resource_feed import ResourceFeed
 
+        if self._closed:
+            return
         if self.resource_feed is not None:
             self.resource_feed.shutdown()
         self.resource_feed = ResourceFeed(self.store, interval_ms, gpus, self)
@@ -330,6 +338,7 @@ class MainWindow(QMainWindow):
         self.cancel_import()
         if self.supervisor is not None:
             self.supervisor.shutdown()
+        self._closed = True
         if self.resource_feed is not None:
             self.resource_feed.shutdown()
         super().closeEvent(event)

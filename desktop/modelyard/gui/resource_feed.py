@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 
 class _Sampler(QObject):
@@ -64,6 +64,9 @@ class ResourceFeed(QObject):
         self._thread.started.connect(self._sampler.begin)
         self._sampler.sampled.connect(self.sampled)
         self._sampler.failed.connect(self.failed)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting without closing the window must still end the thread
+            app.aboutToQuit.connect(self.shutdown)
 
     def start(self) -> None:
         self._thread.start()

@@ -27,14 +27,14 @@ class RunSystemPanel(QWidget):
         self._shown: tuple[int, int] | None = None
 
     def show_run(self, store, run) -> None:
-        from modelyard.telemetry.accounting import get_run_cost, system_series
-
         if run is None or store is None:
             self.summary.setText("Select a run to see what it used and cost.")
             self._shown = None
             if self.plot is not None:
                 self.plot.hide()
             return
+        from modelyard.telemetry.accounting import get_run_cost, system_series
+
         series = system_series(store, run.id)
         cost = get_run_cost(store, run.id)
         key = (run.id, sum(len(v) for v in series.values()) + (cost is not None))
