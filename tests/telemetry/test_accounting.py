@@ -131,3 +131,34 @@ def test_worker_records_system_metrics_and_energy(store, finished_run):
     energy = [v for _, v in series["system/energy_wh"]]
     assert energy == sorted(energy) and energy[-1] == pytest.approx(cost.energy_wh)
     assert not any(k.startswith("system/") for k in finished_run.metrics)
+
+
+def test_money_in_different_currencies_is_never_added():
+    from modelyard.telemetry.accounting import RunCost, totals_by_currency
+
+    def cost(currency, value):
+        return RunCost(
+            1,
+            "k",
+            "d:1",
+            "finished",
+            datetime(2026, 11, 20, 9),
+            1,
+            1,
+            1,
+            None,
+            2.0,
+            value,
+            value,
+            0,
+            None,
+            currency,
+            1.0,
+            {},
+            (),
+        )
+
+    costs = [cost("EUR", 1.0), cost("USD", 2.0), cost("EUR", 0.5)]
+    assert totals_by_currency(costs) == {"EUR": 1.5, "USD": 2.0}
+    days = costs_by_period(costs, "day")
+    assert [(d.currency, d.runs, d.cost) for d in days] == [("EUR", 2, 1.5), ("USD", 1, 2.0)]

@@ -155,7 +155,7 @@ class PeriodCost:
 def costs_by_period(costs: list[RunCost], period: str = "day") -> list[PeriodCost]:
     if period not in ("day", "week"):
         raise InvalidInputError(f"Group costs by day or week, not '{period}'.")
-    groups: dict[str, list[RunCost]] = {}
+    groups: dict[tuple[str, str], list[RunCost]] = {}  # one row per period and currency
     for c in costs:
         if c.started_at is None:
             continue
@@ -164,7 +164,7 @@ def costs_by_period(costs: list[RunCost], period: str = "day") -> list[PeriodCos
         else:
             year, week, _ = c.started_at.isocalendar()
             key = f"{year}-W{week:02d}"
-        groups.setdefault(key, []).append(c)
+        groups.setdefault((key, c.currency), []).append(c)
     return [
         PeriodCost(
             period=key,
@@ -172,10 +172,18 @@ def costs_by_period(costs: list[RunCost], period: str = "day") -> list[PeriodCos
             energy_wh=sum(c.energy_wh for c in group),
             cost=sum(c.cost for c in group),
             co2_g=sum(c.co2_g for c in group),
-            currency="/".join(sorted({c.currency for c in group})),
+            currency=currency,
         )
-        for key, group in sorted(groups.items())
+        for (key, currency), group in sorted(groups.items())
     ]
+
+
+def totals_by_currency(costs: list[RunCost]) -> dict[str, float]:
+    """Money in different currencies is never added together."""
+    totals: dict[str, float] = {}
+    for c in costs:
+        totals[c.currency] = totals.get(c.currency, 0.0) + c.cost
+    return totals
 
 
 CSV_HEADER = (

@@ -72,9 +72,14 @@ class CostsPage(Page):
         splitter.addWidget(lower)
         self.set_content(splitter)
         self.costs: list = []
+        self.currency = ""
 
     def load(self) -> None:
-        from modelyard.telemetry.accounting import costs_by_period, list_run_costs
+        from modelyard.telemetry.accounting import (
+            costs_by_period,
+            list_run_costs,
+            totals_by_currency,
+        )
 
         self.costs = list_run_costs(self.store)
         rows = [
@@ -105,15 +110,19 @@ class CostsPage(Page):
                 )
                 for p in periods
             ],
-            [p.period for p in periods],
+            [(p.period, p.currency) for p in periods],
             select_first=False,
         )
-        currency = "/".join(sorted({c.currency for c in self.costs}))
-        self.total.setText(
+        totals = totals_by_currency(self.costs)
+        self.currency = self.costs[-1].currency if self.costs else ""
+        text = (
             f"{len(self.costs)} runs: {sum(c.energy_wh for c in self.costs):.4g} Wh, "
-            f"{money(sum(c.cost for c in self.costs), currency)}, "
+            f"{' + '.join(money(v, k) for k, v in totals.items())}, "
             f"{sum(c.co2_g for c in self.costs):.3g} g CO2"
         )
+        if len(totals) > 1:
+            text += f". The charts show the runs priced in {self.currency}, the newest currency."
+        self.total.setText(text)
         self.show_empty(not self.costs)
         self.export_button.setEnabled(bool(self.costs))
         if self.costs:
@@ -133,10 +142,15 @@ class CostsPage(Page):
                 self._charts_layout.addWidget(plot)
         for plot in self.plots.values():
             plot.clear()
-        ids = [c.run_id for c in self.costs]
+            plot.setLabel("left", f"cost ({self.currency})")
+        costs = [c for c in self.costs if c.currency == self.currency]
+        periods = [p for p in periods if p.currency == self.currency]
         self.plots["per_run"].addItem(
             graph.BarGraphItem(
-                x=ids, height=[c.cost for c in self.costs], width=0.7, brush="#1565c0"
+                x=[c.run_id for c in costs],
+                height=[c.cost for c in costs],
+                width=0.7,
+                brush="#1565c0",
             )
         )
         self.plots["per_period"].addItem(
@@ -150,7 +164,7 @@ class CostsPage(Page):
         self.plots["per_period"].getAxis("bottom").setTicks(
             [[(i, p.period) for i, p in enumerate(periods)]]
         )
-        dated = sorted((c for c in self.costs if c.started_at), key=lambda c: c.started_at)
+        dated = sorted((c for c in costs if c.started_at), key=lambda c: c.started_at)
         times, running, total = [], [], 0.0
         for c in dated:
             total += c.cost

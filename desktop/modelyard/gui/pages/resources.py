@@ -36,12 +36,13 @@ class ResourcesPage(Page):
         self.notes.setWordWrap(True)
         self.notes.setObjectName("emptyHint")
         self._grid = QGridLayout()
-        self._layout.addLayout(self._grid)
         self.runs_table = make_table(("Run", "PID", "CPU (% of a core)", "Memory", "GPU memory"))
-        self.runs_table.setMinimumHeight(110)
-        self._layout.addWidget(QLabel("Running runs"))
+        self.runs_table.setMinimumHeight(70)
+        self.runs_table.setMaximumHeight(120)
+        self._layout.addWidget(QLabel("What the running runs use (worker and its child processes)"))
         self._layout.addWidget(self.runs_table)
         self._layout.addWidget(self.notes)
+        self._layout.addLayout(self._grid)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -82,6 +83,12 @@ class ResourcesPage(Page):
         self._gpu_count = len(snap.gpus)
         for n, (key, title, unit, lines) in enumerate(specs):
             plot = make_plot(title, unit)
+            plot.setFixedHeight(230)
+            plot.setLabel("bottom", "seconds ago")
+            if key == "cpu" or key.startswith("gpu") and not key.endswith("power"):
+                plot.setYRange(0, 105 if key == "cpu" else 110, padding=0)
+            else:
+                plot.setLimits(yMin=0)
             plot.setXRange(-self.window_seconds, 0)
             self.plots[key] = plot
             for i, line in enumerate(lines):

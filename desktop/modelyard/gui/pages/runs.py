@@ -57,6 +57,7 @@ class RunsPage(Page):
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.detail)
         lower.addWidget(self.system_panel)
+        lower.setSizes([420, 560])
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(lower)
