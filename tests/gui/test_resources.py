@@ -6,6 +6,7 @@ import time
 
 from PySide6.QtCore import QTimer
 
+from modelyard.gui import charts
 from modelyard.gui.pages.resources import ResourcesPage
 from modelyard.telemetry.gpu import GpuMonitor
 from modelyard.telemetry.machine import MachineMonitor, RunProcess
@@ -43,6 +44,7 @@ def test_gpu_charts_and_run_usage_appear_with_nvml(qtbot):
     me = os.getpid()
     nvml = FakeNvml([FakeGpu("A", processes=[(me, 300)]), FakeGpu("B", fail={"power"})])
     monitor = MachineMonitor(GpuMonitor(nvml))
+    qtbot.waitUntil(charts.ready, timeout=30000)
     page = ResourcesPage()
     qtbot.addWidget(page)
     page.show()
@@ -75,7 +77,7 @@ def test_settings_page_validates_and_saves_to_the_store(window, store, qtbot):
 
 
 def test_costs_page_and_run_panel_show_a_finished_runs_energy(
-    window, store, finished_run, tmp_path
+    window, store, finished_run, tmp_path, qtbot
 ):
     from modelyard.telemetry.accounting import get_run_cost
 
@@ -84,6 +86,7 @@ def test_costs_page_and_run_panel_show_a_finished_runs_energy(
     window.show_page(page)
     assert not page.is_empty_shown
     assert page.table.rowCount() == 1 and page.table.item(0, 0).text() == str(finished_run.id)
+    qtbot.waitUntil(lambda: "per_run" in page.plots, timeout=30000)
     assert page.chart_heights("per_run") == [cost.cost]
     assert page.chart_heights("cumulative") == [cost.cost]
     page.export_to(tmp_path / "c.csv")
@@ -94,5 +97,6 @@ def test_costs_page_and_run_panel_show_a_finished_runs_energy(
     window.runs_page.select_run(finished_run.id)
     panel = window.runs_page.system_panel
     assert "energy" in panel.summary.text() and "estimated:" in panel.summary.text()
+    qtbot.waitUntil(lambda: "system/memory_mb" in panel.curves, timeout=30000)
     xs, _ = panel.curves["system/memory_mb"].getData()
     assert len(xs) >= 2

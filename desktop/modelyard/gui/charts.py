@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64")
 
 
@@ -31,19 +33,29 @@ def add_line(plot, name: str, index: int, width: float = 1.6):
     return plot.plot([], [], name=name, pen=graph.mkPen(PALETTE[index % len(PALETTE)], width=width))
 
 
+_loaded = threading.Event()
+_started = threading.Lock()
+
+
 def preload_in_background() -> None:
     """Import pyqtgraph (about a second) on a thread, so the first chart does not freeze the
     window; only the import happens there, every widget is still made on the GUI thread."""
-    import sys
-    import threading
-
-    if "pyqtgraph" in sys.modules:
+    if not _started.acquire(blocking=False):
         return
 
     def load() -> None:
         try:
             import pyqtgraph  # noqa: F401
-        except Exception:  # noqa: BLE001, S110 - the GUI thread's import will report it
+        except Exception:  # noqa: BLE001, S110 - the GUI thread's own import will report it
             pass
+        finally:
+            _loaded.set()
 
     threading.Thread(target=load, name="preload-pyqtgraph", daemon=True).start()
+
+
+def ready() -> bool:
+    """True once pyqtgraph is imported; else starts the import and says to try again later."""
+    if not _loaded.is_set():
+        preload_in_background()
+    return _loaded.is_set()

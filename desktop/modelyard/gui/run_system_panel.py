@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -53,6 +54,12 @@ class RunSystemPanel(QWidget):
         if not series:
             if self.plot is not None:
                 self.plot.hide()
+            return
+        from modelyard.gui.charts import ready
+
+        if not ready():  # try again once pyqtgraph is loaded, without freezing the window
+            self._shown = None
+            QTimer.singleShot(200, self, lambda: self.show_run(store, run))
             return
         self._ensure_plot()
         self.plot.show()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -129,8 +129,11 @@ class CostsPage(Page):
             self._draw(periods)
 
     def _draw(self, periods) -> None:
-        from modelyard.gui.charts import make_plot, pg
+        from modelyard.gui.charts import make_plot, pg, ready
 
+        if not ready():  # draw once pyqtgraph is loaded, without freezing the window
+            QTimer.singleShot(200, self, lambda: self._draw(periods))
+            return
         graph = pg()
         if not self.plots:
             self.plots["per_run"] = make_plot("Cost per run", "cost", legend=False)

@@ -120,6 +120,10 @@ class ResourcesPage(Page):
         if not self.snapshots:
             return
         if not self.curves:
+            from modelyard.gui.charts import ready
+
+            if not ready():  # charts appear with the next sample, once pyqtgraph is loaded
+                return
             self._build_charts()
         series = {
             "cpu/total": lambda s: s.system.cpu_percent,
