@@ -20,7 +20,7 @@ from modelyard.telemetry.gpu import GpuMonitor
 from modelyard.telemetry.power import cpu_power
 from modelyard.telemetry.prices import Prices, load_prices
 from modelyard.telemetry.sampler import ProcessTreeSampler
-from modelyard.tracking.runs import log_metrics
+from modelyard.tracking.runs import log_metric_batch
 
 
 class RunMonitor:
@@ -43,6 +43,9 @@ class RunMonitor:
         self.notes = [n for n in (power.note,) if n]
         self.meter = EnergyMeter(power, psutil.cpu_count() or 1, self.prices.memory_w_per_gb)
         self.step = 0
+        self.write_every_s = 1.0
+        self._pending: list[tuple[str, float, int, float]] = []
+        self._written = float("-inf")
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="run-monitor", daemon=True)
@@ -57,7 +60,7 @@ class RunMonitor:
         while not self._stop.wait(self.interval):
             self.sample()
 
-    def sample(self) -> None:
+    def sample(self, force_write: bool = False) -> None:
         """One reading of the tree and the GPUs it uses, stored as system metrics."""
         t = time.monotonic()
         tree = self.tree.sample()
@@ -78,11 +81,21 @@ class RunMonitor:
         self.meter.add(t, tree.cpu_percent, tree.memory_mb, gpu_power, machine)
         values["system/power_w"] = self.meter.last_power_w
         values["system/energy_wh"] = self.meter.report().total_wh
+        self._pending += [(k, v, self.step, tree.time) for k, v in values.items()]
+        self.step += 1
+        if force_write or t - self._written >= self.write_every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the pending samples in one transaction (about once a second at any rate)."""
+        self._written = time.monotonic()
+        rows, self._pending = self._pending, []
+        if not rows:
+            return
         try:
-            log_metrics(self.store, self.run_id, values, step=self.step, timestamp=tree.time)
+            log_metric_batch(self.store, self.run_id, rows)
         except Exception as exc:  # noqa: BLE001 - a busy store must not stop the training
             self.errors.append(str(exc))
-        self.step += 1
 
     def report(self) -> EnergyReport:
         return self.meter.report(self.notes + self.gpus.notes)
@@ -92,7 +105,7 @@ class RunMonitor:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
-        self.sample()
+        self.sample(force_write=True)
         self.gpus.close()
         try:
             return record_run_energy(self.store, self.run_id, self.report(), self.prices)

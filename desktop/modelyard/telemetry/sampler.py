@@ -107,17 +107,26 @@ class ProcessTreeSampler:
     between samples; a child seen for the first time counts from its next sample on.
     """
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, rescan_s: float = 1.0) -> None:
         self.pid = pid
+        self.rescan_s = rescan_s  # finding children reads every process: at most this often
         self._root = psutil.Process(pid)
         self._root.cpu_percent(None)
         self._known: dict[int, psutil.Process] = {pid: self._root}
+        self._scanned = float("-inf")
+
+    def _members(self) -> list[psutil.Process]:
+        now = time.monotonic()
+        if now - self._scanned < self.rescan_s:
+            return list(self._known.values())
+        self._scanned = now
+        try:
+            return [self._root, *self._root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
 
     def sample(self) -> TreeSample:
-        try:
-            members = [self._root, *self._root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            members = []
+        members = self._members()
         cpu = 0.0
         memory = 0.0
         alive: dict[int, psutil.Process] = {}

@@ -148,6 +148,15 @@ def log_metrics(
         )
 
 
+def log_metric_batch(store: Store, run_id: int, rows: list[tuple[str, float, int, float]]) -> None:
+    """Many (key, value, step, timestamp) rows in one transaction: for frequent samples."""
+    with store.session() as session:
+        session.add_all(
+            models.Metric(run_id=run_id, key=k, value=float(v), step=step, timestamp=ts)
+            for k, v, step, ts in rows
+        )
+
+
 def finish(store: Store, run_id: int, model_blob: str, signature: dict[str, Any]) -> None:
     with store.session() as session:
         session.execute(
