@@ -79,13 +79,16 @@ def test_settings_page_validates_and_saves_to_the_store(window, store, qtbot):
 def test_costs_page_and_run_panel_show_a_finished_runs_energy(
     window, store, finished_run, tmp_path, qtbot
 ):
+    from modelyard.registry.service import register
     from modelyard.telemetry.accounting import get_run_cost
 
     cost = get_run_cost(store, finished_run.id)
+    register(store, finished_run.id, "churner")
     page = window.costs_page
     window.show_page(page)
     assert not page.is_empty_shown
     assert page.table.rowCount() == 1 and page.table.item(0, 0).text() == str(finished_run.id)
+    assert page.table.item(0, 2).text() == "churner:1"
     qtbot.waitUntil(lambda: "per_run" in page.plots, timeout=30000)
     assert page.chart_heights("per_run") == [cost.cost]
     assert page.chart_heights("cumulative") == [cost.cost]

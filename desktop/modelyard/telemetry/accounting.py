@@ -262,3 +262,19 @@ def system_series(store: Store, run_id: int) -> dict[str, list[tuple[float, floa
     for key, timestamp, value in rows:
         series.setdefault(key, []).append((timestamp, value))
     return series
+
+
+def model_versions_by_run(store: Store) -> dict[int, list[str]]:
+    """Which registered model versions each run became (a run may be registered more than once)."""
+    with store.session() as session:
+        rows = session.execute(
+            select(
+                models.ModelVersion.run_id, models.RegisteredModel.name, models.ModelVersion.version
+            )
+            .join(models.RegisteredModel, models.RegisteredModel.id == models.ModelVersion.model_id)
+            .order_by(models.ModelVersion.id)
+        ).all()
+    labels: dict[int, list[str]] = {}
+    for run_id, name, version in rows:
+        labels.setdefault(run_id, []).append(f"{name}:{version}")
+    return labels

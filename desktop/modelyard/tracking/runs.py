@@ -69,8 +69,10 @@ def create_run(
 
 
 def _query():
+    # System metrics (sampled every second while training) are read only where charted.
+    results_only = models.Run.metrics.and_(~models.Metric.key.startswith("system/"))
     return select(models.Run).options(
-        selectinload(models.Run.metrics),
+        selectinload(results_only),
         selectinload(models.Run.dataset_version).selectinload(models.DatasetVersion.dataset),
     )
 

@@ -78,14 +78,17 @@ class CostsPage(Page):
         from modelyard.telemetry.accounting import (
             costs_by_period,
             list_run_costs,
+            model_versions_by_run,
             totals_by_currency,
         )
 
         self.costs = list_run_costs(self.store)
+        registered = model_versions_by_run(self.store)
         rows = [
             (
                 c.run_id,
                 c.model_kind,
+                ", ".join(registered.get(c.run_id, [])),
                 c.dataset,
                 f"{c.duration_s:.1f} s",
                 f"{c.energy_wh:.4g} Wh",
