@@ -59,8 +59,15 @@ class SettingsPage(Page):
         self.set_content(body)
         self.show_empty(False)
 
+    @property
+    def has_unsaved_edits(self) -> bool:
+        return any(edit.isModified() for edit in self.fields.values())
+
     def load(self) -> None:
         from dataclasses import asdict
+
+        if self.has_unsaved_edits:
+            return  # the store changes every second while runs train: never wipe typing
 
         from modelyard.telemetry.power import cpu_name, default_tdp
         from modelyard.telemetry.prices import load_prices
@@ -86,6 +93,8 @@ class SettingsPage(Page):
             self.status.setText(str(exc))
             self.message.emit(str(exc), True)
             return False
+        for edit in self.fields.values():
+            edit.setModified(False)
         self.load()
         self.status.setText("Saved. Runs that end from now on use these figures.")
         self.message.emit("Settings saved.", False)
