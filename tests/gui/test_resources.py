@@ -58,6 +58,9 @@ def test_gpu_charts_and_run_usage_appear_with_nvml(qtbot):
     assert page.runs_table.item(0, 0).text() == "run 7: test"
     assert page.runs_table.item(0, 4).text() == "300 MB"
     assert "GPU 1 (B): no power reading" in page.notes.text()
+    assert "No run is training" not in page.notes.text()
+    page.add_snapshot(monitor.sample([]))
+    assert page.runs_table.rowCount() == 0 and "No run is training" in page.notes.text()
 
 
 def test_settings_page_validates_and_saves_to_the_store(window, store, qtbot):

@@ -35,6 +35,7 @@ class ResourcesPage(Page):
         self.notes = QLabel()
         self.notes.setWordWrap(True)
         self.notes.setObjectName("emptyHint")
+        self.notes.setMinimumHeight(3 * self.notes.fontMetrics().height())
         self._grid = QGridLayout()
         self.runs_table = make_table(("Run", "PID", "CPU (% of a core)", "Memory", "GPU memory"))
         self.runs_table.setMinimumHeight(70)
