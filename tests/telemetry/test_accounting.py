@@ -162,3 +162,31 @@ def test_money_in_different_currencies_is_never_added():
     assert totals_by_currency(costs) == {"EUR": 1.5, "USD": 2.0}
     days = costs_by_period(costs, "day")
     assert [(d.currency, d.runs, d.cost) for d in days] == [("EUR", 2, 1.5), ("USD", 1, 2.0)]
+
+
+@pytest.mark.slow
+def test_a_cancelled_worker_still_gets_its_energy_from_its_samples(store, churn):
+    import time
+
+    from modelyard.telemetry.accounting import ENDED_EARLY
+    from modelyard.tracking.runs import create_run
+    from modelyard.training import launcher
+
+    run = create_run(store, churn, "churn", "random_forest", {"n_estimators": 3000})
+    proc = launcher.start(store, run.id)
+    deadline = time.monotonic() + 90
+    while len(system_series(store, run.id).get("system/energy_cpu_wh", [])) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    assert launcher.cancel(store, run.id)
+    proc.wait(timeout=30)
+    cost = get_run_cost(store, run.id)
+    assert cost is not None and cost.status == "cancelled"
+    assert cost.notes == (ENDED_EARLY,)
+    series = system_series(store, run.id)
+    assert cost.energy_wh == pytest.approx(series["system/energy_wh"][-1][1])
+    assert cost.energy_wh > 0 and cost.methods["cpu"].startswith("estimated: ")
+    from modelyard.telemetry.accounting import record_from_samples
+
+    assert record_from_samples(store, run.id) is None  # recorded once only
+    assert get_run_cost(store, run.id) == cost

@@ -278,3 +278,44 @@ def model_versions_by_run(store: Store) -> dict[int, list[str]]:
     for run_id, name, version in rows:
         labels.setdefault(run_id, []).append(f"{name}:{version}")
     return labels
+
+
+ENDED_EARLY = (
+    "The worker ended before recording its energy (killed, cancelled or crashed): "
+    "the figures run up to its last sample, at most a second or two before it ended."
+)
+
+
+def record_from_samples(store: Store, run_id: int) -> RunCost | None:
+    """For a run whose worker was killed: energy up to its last stored sample.
+
+    Does nothing if the worker recorded its own figures or left no samples.
+    """
+    from modelyard.telemetry.energy import EnergyFigure
+    from modelyard.telemetry.power import MEMORY_W_PER_GB, cpu_power
+    from modelyard.telemetry.prices import load_prices
+
+    with store.session() as session:
+        if session.get(models.RunEnergy, run_id) is not None:
+            return None
+    series = system_series(store, run_id)
+    if len(series.get("system/energy_cpu_wh", [])) < 1:
+        return None
+    times = [t for t, _ in series["system/energy_cpu_wh"]]
+    prices = load_prices(store)
+
+    def last(key: str) -> float:
+        return series[key][-1][1]
+
+    gpu = None
+    if "system/energy_gpu_wh" in series:
+        gpu = EnergyFigure(last("system/energy_gpu_wh"), "measured: NVML")
+    memory_method = f"estimated: {prices.memory_w_per_gb or MEMORY_W_PER_GB:g} W per GB resident"
+    report = EnergyReport(
+        duration_s=times[-1] - times[0],
+        cpu=EnergyFigure(last("system/energy_cpu_wh"), cpu_power(prices.cpu_tdp_w).method),
+        memory=EnergyFigure(last("system/energy_memory_wh"), memory_method),
+        gpu=gpu,
+        notes=(ENDED_EARLY,),
+    )
+    return record_run_energy(store, run_id, report, prices)

@@ -80,7 +80,12 @@ class RunMonitor:
                 values[prefix + "power_w"] = gpu.power_w
         self.meter.add(t, tree.cpu_percent, tree.memory_mb, gpu_power, machine)
         values["system/power_w"] = self.meter.last_power_w
-        values["system/energy_wh"] = self.meter.report().total_wh
+        report = self.meter.report()
+        values["system/energy_wh"] = report.total_wh
+        values["system/energy_cpu_wh"] = report.cpu.wh
+        values["system/energy_memory_wh"] = report.memory.wh
+        if report.gpu is not None:
+            values["system/energy_gpu_wh"] = report.gpu.wh
         self._pending += [(k, v, self.step, tree.time) for k, v in values.items()]
         self.step += 1
         if force_write or t - self._written >= self.write_every_s:
