@@ -190,3 +190,18 @@ def test_a_cancelled_worker_still_gets_its_energy_from_its_samples(store, churn)
 
     assert record_from_samples(store, run.id) is None  # recorded once only
     assert get_run_cost(store, run.id) == cost
+
+
+def test_a_run_still_trains_when_sampling_is_impossible(store, churn, monkeypatch, capsys):
+    import psutil
+
+    from modelyard.telemetry import run_monitor
+    from tests.conftest import train_in_process
+
+    def refuse(pid):
+        raise psutil.AccessDenied(pid)
+
+    monkeypatch.setattr(run_monitor, "ProcessTreeSampler", refuse)
+    run = train_in_process(store, churn)
+    assert run.status == "finished" and get_run_cost(store, run.id) is None
+    assert "Resource sampling is off for this run" in capsys.readouterr().err

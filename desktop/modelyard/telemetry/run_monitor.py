@@ -117,3 +117,20 @@ class RunMonitor:
         except Exception as exc:  # noqa: BLE001 - the run's result matters more than its bill
             print(f"Could not record the run's energy: {exc}", file=sys.stderr)
             return None
+
+
+def start_monitor(store: Store, run_id: int) -> RunMonitor | None:
+    """The worker's monitor; a machine where sampling fails still trains, and says why."""
+    try:
+        return RunMonitor(store, run_id).start()
+    except Exception as exc:  # noqa: BLE001 - measuring must never stop the training
+        print(f"Resource sampling is off for this run: {exc}", file=sys.stderr)
+        return None
+
+
+def stop_monitor(monitor: RunMonitor | None) -> None:
+    if monitor is None:
+        return
+    cost = monitor.stop()
+    if cost is not None:
+        print("\n".join(cost.describe()))
