@@ -92,7 +92,7 @@ def cmd_cost(store, args) -> int:
         costs = list_run_costs(store, [get_run(store, args.run).id])
         if not costs:
             raise InvalidInputError(
-                f"Run {args.run} has no recorded energy (it has not ended, or was killed)."
+                f"Run {args.run} has no recorded energy (it has not ended yet, or ran before Modelyard recorded energy)."
             )
     elif args.model:
         versions = model_version_costs(store, args.model)
