@@ -92,6 +92,11 @@ def cmd_runs(store, args) -> int:
         run = get_run(store, args.run)
         if args.action == "show":
             print(run_detail(run))
+            from modelyard.telemetry.accounting import get_run_cost
+
+            cost = get_run_cost(store, run.id)
+            if cost is not None:
+                print("\n".join("  " + line for line in cost.describe()))
             return 0
         from modelyard.training.launcher import cancel
 
@@ -218,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = bundle_sub.add_parser("verify", help="check every file against the bundle's manifest")
     v.add_argument("dir")
     v.set_defaults(func=cmd_bundle_verify, needs_store=False)
+
+    from modelyard.cli.telemetry_commands import add_parsers as add_telemetry_parsers
+
+    add_telemetry_parsers(sub)
     return parser
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
@@ -21,10 +22,13 @@ from PySide6.QtWidgets import (
 from modelyard.datasets.readers import SUPPORTED
 from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page, dropped_files
+from modelyard.gui.pages.costs import CostsPage
 from modelyard.gui.pages.datasets import DatasetsPage
 from modelyard.gui.pages.deployments import DeploymentsPage
 from modelyard.gui.pages.models import ModelsPage
+from modelyard.gui.pages.resources import ResourcesPage
 from modelyard.gui.pages.runs import RunsPage
+from modelyard.gui.pages.settings import SettingsPage
 from modelyard.gui.widgets import Banner
 
 if TYPE_CHECKING:
@@ -51,11 +55,19 @@ class MainWindow(QMainWindow):
         self.runs_page = RunsPage()
         self.models_page = ModelsPage()
         self.deployments_page = DeploymentsPage()
+        self.resources_page = ResourcesPage()
+        self.costs_page = CostsPage()
+        self.settings_page = SettingsPage()
+        self.resource_feed = None
+        self._closed = False
         self.pages: list[Page] = [
             self.datasets_page,
             self.runs_page,
             self.models_page,
             self.deployments_page,
+            self.resources_page,
+            self.costs_page,
+            self.settings_page,
         ]
 
         self.sidebar = QListWidget()
@@ -78,6 +90,9 @@ class MainWindow(QMainWindow):
         self.banner = Banner(self.stack)
         self.setCentralWidget(central)
         self.statusBar().showMessage("Opening the store…")
+        self.resource_indicator = QLabel()
+        self.resource_indicator.setObjectName("resourceIndicator")
+        self.statusBar().addPermanentWidget(self.resource_indicator)
 
         self.datasets_page.files_dropped.connect(self.import_files)
         self.datasets_page.import_requested.connect(self.choose_files_to_import)
@@ -116,7 +131,30 @@ class MainWindow(QMainWindow):
         self.supervisor.store_changed.connect(self.refresh_current)
         self.supervisor.run_ended.connect(self._run_ended)
         self.statusBar().showMessage(f"Store: {store.home or store.url}")
+        # After the store's data is on screen: sampling and chart imports wait their turn.
+        QTimer.singleShot(400, self, self._start_background_work)
         self.refresh_current()
+
+    def _start_background_work(self) -> None:
+        from modelyard.gui.charts import preload_in_background
+
+        if self.resource_feed is None:
+            self.start_resource_feed()
+        QTimer.singleShot(300, preload_in_background)
+
+    def start_resource_feed(self, interval_ms: int = 1000, gpus=None) -> None:
+        from modelyard.gui.resource_feed import ResourceFeed
+
+        if self._closed:
+            return
+        if self.resource_feed is not None:
+            self.resource_feed.shutdown()
+        self.resource_feed = ResourceFeed(self.store, interval_ms, gpus, self)
+        self.resource_feed.sampled.connect(self.resources_page.add_snapshot)
+        self.resource_feed.sampled.connect(
+            lambda snapshot: self.resource_indicator.setText(snapshot.summary())
+        )
+        self.resource_feed.start()
 
     # ---- navigation -------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -314,4 +352,7 @@ class MainWindow(QMainWindow):
         self.cancel_import()
         if self.supervisor is not None:
             self.supervisor.shutdown()
+        self._closed = True
+        if self.resource_feed is not None:
+            self.resource_feed.shutdown()
         super().closeEvent(event)

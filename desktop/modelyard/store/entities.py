@@ -113,7 +113,8 @@ class Run:
     def from_row(cls, row: models.Run) -> Run:
         latest: dict[str, float] = {}
         for metric in row.metrics:
-            latest[metric.key] = metric.value
+            if not metric.key.startswith("system/"):  # sampled resource use, not results
+                latest[metric.key] = metric.value
         return cls(
             id=row.id,
             dataset=DatasetVersion.from_row(row.dataset_version),

@@ -140,3 +140,25 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class RunEnergy(Base):
+    """What a run consumed and cost, recorded by its worker when it ends."""
+
+    __tablename__ = "run_energy"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    duration_s: Mapped[float] = mapped_column(Float)
+    cpu_wh: Mapped[float] = mapped_column(Float)
+    memory_wh: Mapped[float] = mapped_column(Float)
+    gpu_wh: Mapped[float | None] = mapped_column(Float)
+    methods: Mapped[dict[str, Any]]
+    notes: Mapped[list[Any]]
+    cost: Mapped[float] = mapped_column(Float)
+    energy_cost: Mapped[float] = mapped_column(Float)
+    amortisation_cost: Mapped[float] = mapped_column(Float)
+    cloud_equivalent: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(8))
+    co2_g: Mapped[float] = mapped_column(Float)
+    prices: Mapped[dict[str, Any]]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -71,8 +71,10 @@ def create_run(
 
 
 def _query():
+    # System metrics (sampled every second while training) are read only where charted.
+    results_only = models.Run.metrics.and_(~models.Metric.key.startswith("system/"))
     return select(models.Run).options(
-        selectinload(models.Run.metrics),
+        selectinload(results_only),
         selectinload(models.Run.dataset_version).selectinload(models.DatasetVersion.dataset),
     )
 
@@ -143,13 +145,32 @@ def _check_finite(values: dict[str, float]) -> None:
         )
 
 
-def log_metrics(store: Store, run_id: int, values: dict[str, float], step: int = 0) -> None:
+def log_metrics(
+    store: Store,
+    run_id: int,
+    values: dict[str, float],
+    step: int = 0,
+    timestamp: float | None = None,
+) -> None:
     _check_finite(values)
-    now = time.time()
+    now = time.time() if timestamp is None else timestamp
     with store.session() as session:
         session.add_all(
             models.Metric(run_id=run_id, key=k, value=float(v), step=step, timestamp=now)
             for k, v in values.items()
+        )
+
+
+def log_metric_batch(store: Store, run_id: int, rows: list[tuple[str, float, int, float]]) -> None:
+    """Many (key, value, step, timestamp) rows in one transaction: for frequent samples.
+
+    A sample that is not a finite number (a sensor that read nothing) is skipped.
+    """
+    with store.session() as session:
+        session.add_all(
+            models.Metric(run_id=run_id, key=k, value=float(v), step=step, timestamp=ts)
+            for k, v, step, ts in rows
+            if math.isfinite(float(v))
         )
 
 

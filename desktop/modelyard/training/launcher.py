@@ -75,6 +75,14 @@ def settle(store: Store, run_id: int, returncode: int) -> None:
         reason = f"The worker exited with code {returncode} before finishing."
     tail = last_log_lines(store, run_id)
     runs.fail(store, run_id, f"{reason}\n{tail}" if tail else reason)
+    _record_energy(store, run_id)
+
+
+def _record_energy(store: Store, run_id: int) -> None:
+    """A worker that was killed could not record its energy: take it from its samples."""
+    from modelyard.telemetry.accounting import record_from_samples
+
+    record_from_samples(store, run_id)
 
 
 def wait(store: Store, proc: subprocess.Popen, run_id: int, timeout: float | None = None):
@@ -104,6 +112,7 @@ def reap_orphans(store: Store) -> list[int]:
             message = "The worker process ended unexpectedly (killed or crashed)."
             if runs.fail(store, run.id, f"{message}\n{tail}" if tail else message):
                 failed.append(run.id)
+                _record_energy(store, run.id)
     return failed
 
 
@@ -119,4 +128,8 @@ def cancel(store: Store, run_id: int) -> bool:
             psutil.Process(run.pid).kill()
         except psutil.NoSuchProcess:
             pass
+        deadline = time.monotonic() + 10  # its last samples are in once it is gone
+        while _alive(run.pid, run.pid_started_at) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    _record_energy(store, run_id)
     return True

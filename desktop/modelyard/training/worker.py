@@ -23,6 +23,9 @@ def train(run_id: int) -> int:
             print(f"Run {run_id} is {run.status}; not starting it.", file=sys.stderr)
             return 0
         print(f"Training run {run_id}: {run.model_kind} on {run.dataset.label} → {run.target}")
+        from modelyard.telemetry.run_monitor import start_monitor, stop_monitor
+
+        monitor = start_monitor(store, run_id)
         try:
             from modelyard.datasets.service import load_frame
             from modelyard.registry.runtime import dumps_model
@@ -41,6 +44,8 @@ def train(run_id: int) -> int:
             traceback.print_exc()
             runs.fail(store, run_id, f"Training failed: {type(exc).__name__}: {exc}")
             return 1
+        finally:
+            stop_monitor(monitor)
         print(f"Run {run_id} finished: {metrics}")
         return 0
     finally:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QSplitter
 
 from modelyard.cli.format import metrics_text, run_detail
 from modelyard.gui.pages.base import Page
+from modelyard.gui.run_system_panel import RunSystemPanel
 from modelyard.gui.widgets import fill_table, make_table, selected_key
 
 if TYPE_CHECKING:
@@ -52,9 +53,14 @@ class RunsPage(Page):
         self.table.itemSelectionChanged.connect(self._show_detail)
         self.detail = QPlainTextEdit(readOnly=True)
         self.detail.setFont(QFont("monospace"))
+        self.system_panel = RunSystemPanel()
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.detail)
+        lower.addWidget(self.system_panel)
+        lower.setSizes([420, 560])
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
-        splitter.addWidget(self.detail)
+        splitter.addWidget(lower)
         splitter.setSizes([350, 250])
         self.set_content(splitter)
         self._runs: dict[int, Run] = {}
@@ -105,3 +111,4 @@ class RunsPage(Page):
         text = run_detail(run) if run else "Select a run to see its parameters, metrics and errors."
         if self.detail.toPlainText() != text:
             self.detail.setPlainText(text)
+        self.system_panel.show_run(self.store, run)

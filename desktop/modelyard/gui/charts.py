@@ -1,0 +1,61 @@
+"""Small pyqtgraph helpers; pyqtgraph is imported only when a chart is first made."""
+
+from __future__ import annotations
+
+import threading
+
+PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5d4037", "#455a64")
+
+
+def pg():
+    import pyqtgraph
+
+    pyqtgraph.setConfigOptions(antialias=True, background="w", foreground="#333")
+    return pyqtgraph
+
+
+def make_plot(title: str, y_label: str, legend: bool = True, time_axis: bool = False):
+    graph = pg()
+    axis = {"bottom": graph.DateAxisItem()} if time_axis else {}
+    plot = graph.PlotWidget(title=title, axisItems=axis)
+    plot.setMinimumHeight(150)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.setLabel("left", y_label)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    if legend:
+        plot.addLegend(offset=(5, 5))
+    return plot
+
+
+def add_line(plot, name: str, index: int, width: float = 1.6):
+    graph = pg()
+    return plot.plot([], [], name=name, pen=graph.mkPen(PALETTE[index % len(PALETTE)], width=width))
+
+
+_loaded = threading.Event()
+_started = threading.Lock()
+
+
+def preload_in_background() -> None:
+    """Import pyqtgraph (about a second) on a thread, so the first chart does not freeze the
+    window; only the import happens there, every widget is still made on the GUI thread."""
+    if not _started.acquire(blocking=False):
+        return
+
+    def load() -> None:
+        try:
+            import pyqtgraph  # noqa: F401
+        except Exception:  # noqa: BLE001, S110 - the GUI thread's own import will report it
+            pass
+        finally:
+            _loaded.set()
+
+    threading.Thread(target=load, name="preload-pyqtgraph", daemon=True).start()
+
+
+def ready() -> bool:
+    """True once pyqtgraph is imported; else starts the import and says to try again later."""
+    if not _loaded.is_set():
+        preload_in_background()
+    return _loaded.is_set()

@@ -1,0 +1,217 @@
+"""Costs page: energy, money and CO2 of every run, per day or week, charted and exportable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modelyard.gui.pages.base import Page
+from modelyard.gui.widgets import fill_table, make_table
+
+
+def money(value: float | None, currency: str) -> str:
+    if value is None:
+        return ""
+    return f"{value:.3g} {currency}" if abs(value) < 0.01 else f"{value:,.2f} {currency}"
+
+
+class CostsPage(Page):
+    title = "Costs"
+    empty_title = "No run costs yet"
+    empty_hint = (
+        "Every run records its energy, cost and CO2 when it ends.\n"
+        "Set your electricity price and carbon intensity on the Settings page."
+    )
+
+    def __init__(self, store=None, parent=None) -> None:
+        super().__init__(store, parent)
+        self.period_box = QComboBox()
+        self.period_box.addItem("Per day", "day")
+        self.period_box.addItem("Per week", "week")
+        self.period_box.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self.choose_export)
+        self.actions_layout.addWidget(self.period_box)
+        self.actions_layout.addWidget(self.export_button)
+        self.table = make_table(
+            (
+                "Run",
+                "Model",
+                "Dataset",
+                "Time",
+                "Energy",
+                "Cost",
+                "Cloud equiv.",
+                "CO2",
+                "How measured",
+            )
+        )
+        self.periods = make_table(("Period", "Runs", "Energy", "Cost", "CO2"))
+        self.total = QLabel()
+        self.charts = QWidget()
+        self._charts_layout = QHBoxLayout(self.charts)
+        self.plots: dict[str, object] = {}
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.addWidget(self.total)
+        lower_layout.addWidget(self.charts, 2)
+        lower_layout.addWidget(self.periods, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(lower)
+        self.set_content(splitter)
+        self.costs: list = []
+        self.currency = ""
+
+    def load(self) -> None:
+        from modelyard.telemetry.accounting import (
+            costs_by_period,
+            list_run_costs,
+            model_versions_by_run,
+            totals_by_currency,
+        )
+
+        self.costs = list_run_costs(self.store)
+        registered = model_versions_by_run(self.store)
+        rows = [
+            (
+                c.run_id,
+                c.model_kind,
+                ", ".join(registered.get(c.run_id, [])),
+                c.dataset,
+                f"{c.duration_s:.1f} s",
+                f"{c.energy_wh:.4g} Wh",
+                money(c.cost, c.currency),
+                money(c.cloud_equivalent, c.currency),
+                f"{c.co2_g:.3g} g",
+                "; ".join(f"{k}: {v}" for k, v in c.methods.items()),
+            )
+            for c in reversed(self.costs)
+        ]
+        fill_table(self.table, rows, [c.run_id for c in reversed(self.costs)], select_first=False)
+        periods = costs_by_period(self.costs, self.period_box.currentData())
+        fill_table(
+            self.periods,
+            [
+                (
+                    p.period,
+                    p.runs,
+                    f"{p.energy_wh:.4g} Wh",
+                    money(p.cost, p.currency),
+                    f"{p.co2_g:.3g} g",
+                )
+                for p in periods
+            ],
+            [(p.period, p.currency) for p in periods],
+            select_first=False,
+        )
+        totals = totals_by_currency(self.costs)
+        self.currency = self.costs[-1].currency if self.costs else ""
+        text = (
+            f"{len(self.costs)} runs: {sum(c.energy_wh for c in self.costs):.4g} Wh, "
+            f"{' + '.join(money(v, k) for k, v in totals.items())}, "
+            f"{sum(c.co2_g for c in self.costs):.3g} g CO2"
+        )
+        if len(totals) > 1:
+            text += f". The charts show the runs priced in {self.currency}, the newest currency."
+        self.total.setText(text)
+        self.show_empty(not self.costs)
+        self.export_button.setEnabled(bool(self.costs))
+        if self.costs:
+            self._draw(periods)
+
+    def _draw(self, periods) -> None:
+        from modelyard.gui.charts import make_plot, pg, ready
+
+        if not ready():  # draw once pyqtgraph is loaded, without freezing the window
+            QTimer.singleShot(200, self, lambda: self._draw(periods))
+            return
+        graph = pg()
+        if not self.plots:
+            self.plots["per_run"] = make_plot("Cost per run", "cost", legend=False)
+            self.plots["per_period"] = make_plot("Cost per period", "cost", legend=False)
+            self.plots["cumulative"] = make_plot(
+                "Cumulative cost", "cost", legend=False, time_axis=True
+            )
+            for plot in self.plots.values():
+                self._charts_layout.addWidget(plot)
+        for plot in self.plots.values():
+            plot.clear()
+            plot.setLabel("left", f"cost ({self.currency})")
+        costs = [c for c in self.costs if c.currency == self.currency]
+        periods = [p for p in periods if p.currency == self.currency]
+        self.plots["per_run"].addItem(
+            graph.BarGraphItem(
+                x=[c.run_id for c in costs],
+                height=[c.cost for c in costs],
+                width=0.7,
+                brush="#1565c0",
+            )
+        )
+        self.plots["per_period"].addItem(
+            graph.BarGraphItem(
+                x=list(range(len(periods))),
+                height=[p.cost for p in periods],
+                width=0.7,
+                brush="#2e7d32",
+            )
+        )
+        self.plots["per_period"].getAxis("bottom").setTicks(
+            [[(i, p.period) for i, p in enumerate(periods)]]
+        )
+        dated = sorted((c for c in costs if c.started_at), key=lambda c: c.started_at)
+        times, running, total = [], [], 0.0
+        for c in dated:
+            total += c.cost
+            times.append(c.started_at.replace(tzinfo=_utc()).timestamp())
+            running.append(total)
+        self.plots["cumulative"].plot(
+            times, running, pen=graph.mkPen("#c62828", width=2), symbol="o", symbolSize=5
+        )
+
+    def chart_heights(self, key: str) -> list[float]:
+        """What a chart shows (for tests): bar heights, or the cumulative line's values."""
+        from modelyard.gui.charts import pg
+
+        plot = self.plots[key]
+        for item in plot.listDataItems() + plot.getPlotItem().items:
+            if isinstance(item, pg().BarGraphItem):
+                return list(item.opts["height"])
+            if hasattr(item, "getData"):
+                return list(item.getData()[1])
+        return []
+
+    def choose_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export run costs", str(Path.home() / "modelyard-costs.csv"), "CSV files (*.csv)"
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        from modelyard.errors import ModelyardError
+        from modelyard.telemetry.accounting import export_csv
+
+        try:
+            export_csv(self.costs, path)
+        except (ModelyardError, OSError) as exc:
+            self.message.emit(f"Could not export the costs: {exc}", True)
+            return
+        self.message.emit(f"Exported {len(self.costs)} run costs to {path}.", False)
+
+
+def _utc():
+    from datetime import UTC
+
+    return UTC

@@ -1,0 +1,102 @@
+"""Settings page: electricity price, currency, amortisation, cloud price, carbon intensity, power.
+
+Stored in the store (not QSettings), so the command line and the workers use the same values.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from modelyard.gui.pages.base import Page
+
+HINTS = {
+    "price_per_kwh": "what you pay for electricity",
+    "currency": "EUR, USD, £ …",
+    "amortisation_per_hour": "the machine's price spread over its working hours; 0 to leave out",
+    "cloud_hourly": "a comparable cloud machine's hourly price; empty to leave out",
+    "carbon_g_per_kwh": "your grid's intensity; 475 is the world average",
+    "cpu_tdp_w": "empty: from the CPU's name (used only when RAPL cannot be read)",
+    "memory_w_per_gb": "power of resident memory",
+}
+
+
+class SettingsPage(Page):
+    title = "Settings"
+    always_filled = True  # nothing for the user to fill: the empty-state test skips it
+    empty_title = ""
+    empty_hint = ""
+    saved = Signal(object)  # Prices
+
+    def __init__(self, store=None, parent=None) -> None:
+        from modelyard.telemetry.prices import LABELS
+
+        super().__init__(store, parent)
+        body = QWidget()
+        outer = QVBoxLayout(body)
+        intro = QLabel(
+            "Cost and CO2 of every run are worked out from these figures when the run ends. "
+            "The command line (`modelyard prices`) uses the same values."
+        )
+        intro.setWordWrap(True)
+        outer.addWidget(intro)
+        form = QFormLayout()
+        self.fields: dict[str, QLineEdit] = {}
+        for key, label in LABELS.items():
+            edit = QLineEdit()
+            edit.setPlaceholderText(HINTS[key])
+            edit.setToolTip(HINTS[key])
+            self.fields[key] = edit
+            form.addRow(label, edit)
+        outer.addLayout(form)
+        self.save_button = QPushButton("Save")
+        self.save_button.clicked.connect(self.save)
+        self.actions_layout.addWidget(self.save_button)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        outer.addWidget(self.status)
+        outer.addStretch(1)
+        self.set_content(body)
+        self.show_empty(False)
+
+    @property
+    def has_unsaved_edits(self) -> bool:
+        return any(edit.isModified() for edit in self.fields.values())
+
+    def load(self) -> None:
+        from dataclasses import asdict
+
+        if self.has_unsaved_edits:
+            return  # the store changes every second while runs train: never wipe typing
+
+        from modelyard.telemetry.power import cpu_name, default_tdp
+        from modelyard.telemetry.prices import load_prices
+
+        for key, value in asdict(load_prices(self.store)).items():
+            self.fields[key].setText(
+                "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+            )
+        watts, how = default_tdp(cpu_name())
+        self.fields["cpu_tdp_w"].setPlaceholderText(f"empty: {how}")
+        self.status.setText("")
+
+    def values(self) -> dict[str, str]:
+        return {key: edit.text() for key, edit in self.fields.items()}
+
+    def save(self) -> bool:
+        from modelyard.errors import ModelyardError
+        from modelyard.telemetry.prices import save_prices
+
+        try:
+            prices = save_prices(self.store, self.values())
+        except ModelyardError as exc:
+            self.status.setText(str(exc))
+            self.message.emit(str(exc), True)
+            return False
+        for edit in self.fields.values():
+            edit.setModified(False)
+        self.load()
+        self.status.setText("Saved. Runs that end from now on use these figures.")
+        self.message.emit("Settings saved.", False)
+        self.saved.emit(prices)
+        return True

@@ -1,0 +1,1 @@
+"""CPU/RAM/GPU sampling, energy, cost and CO2 accounting (no Qt here)."""

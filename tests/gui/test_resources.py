@@ -1,0 +1,111 @@
+"""Resources, Costs and Settings pages, the status-bar indicator, and a run's system panel."""
+
+import csv
+import os
+import time
+
+from PySide6.QtCore import QTimer
+
+from modelyard.gui import charts
+from modelyard.gui.pages.resources import ResourcesPage
+from modelyard.telemetry.gpu import GpuMonitor
+from modelyard.telemetry.machine import MachineMonitor, RunProcess
+from modelyard.telemetry.prices import load_prices
+from tests.telemetry.fake_nvml import FakeGpu, FakeNvml
+
+
+def test_live_charts_receive_samples_and_the_window_stays_responsive(window, qtbot):
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    probe = QTimer(interval=20)
+    probe.timeout.connect(tick)
+    probe.start()
+    window.start_resource_feed(interval_ms=150)
+    window.show_page(window.resources_page)
+    page = window.resources_page
+    qtbot.waitUntil(lambda: page.point_count("cpu/total") >= 4, timeout=20000)
+    probe.stop()
+    assert not page.is_empty_shown
+    assert page.point_count("cpu/core 0") >= 4 and page.point_count("memory/memory used") >= 4
+    assert "gpu0" not in page.plots  # no NVML on this machine: no GPU charts
+    assert window.resource_indicator.text().startswith("CPU ")
+    assert "NVML" in page.notes.text()
+    page.window_box.setCurrentIndex(1)
+    assert page.plots["cpu"].viewRange()[0][0] == -3600
+    assert max(gaps) < 1.0, f"event loop stalled for {max(gaps):.2f} s"
+
+
+def test_gpu_charts_and_run_usage_appear_with_nvml(qtbot):
+    me = os.getpid()
+    nvml = FakeNvml([FakeGpu("A", processes=[(me, 300)]), FakeGpu("B", fail={"power"})])
+    monitor = MachineMonitor(GpuMonitor(nvml))
+    qtbot.waitUntil(charts.ready, timeout=30000)
+    page = ResourcesPage()
+    qtbot.addWidget(page)
+    page.show()
+    for _ in range(3):
+        page.add_snapshot(monitor.sample([RunProcess(7, "run 7: test", me)]))
+    assert {"gpu0", "gpu1", "gpu0power", "gpu1power"} <= set(page.plots)
+    assert page.point_count("gpu0/utilisation %") == 3
+    assert page.point_count("gpu0power/power") == 3
+    assert page.point_count("gpu1power/power") == 0  # no permission: no invented readings
+    assert page.runs_table.rowCount() == 1
+    assert page.runs_table.item(0, 0).text() == "run 7: test"
+    assert page.runs_table.item(0, 4).text() == "300 MB"
+    assert "GPU 1 (B): no power reading" in page.notes.text()
+    assert "No run is training" not in page.notes.text()
+    page.add_snapshot(monitor.sample([]))
+    assert page.runs_table.rowCount() == 0 and "No run is training" in page.notes.text()
+
+
+def test_settings_page_validates_and_saves_to_the_store(window, store, qtbot):
+    page = window.settings_page
+    window.show_page(page)
+    assert page.fields["carbon_g_per_kwh"].text() == "475"
+    page.fields["price_per_kwh"].setText("-3")
+    assert not page.save()
+    assert "must be 0 or more" in window.banner.label.text()
+    assert load_prices(store).price_per_kwh == 0.30
+    page.fields["price_per_kwh"].clear()
+    qtbot.keyClicks(page.fields["price_per_kwh"], "0.42")
+    window.refresh_current()  # a store change while typing keeps what was typed
+    assert page.fields["price_per_kwh"].text() == "0.42"
+    page.fields["currency"].setText("USD")
+    page.fields["cloud_hourly"].setText("1.5")
+    assert page.save()
+    prices = load_prices(store)
+    assert (prices.price_per_kwh, prices.currency, prices.cloud_hourly) == (0.42, "USD", 1.5)
+
+
+def test_costs_page_and_run_panel_show_a_finished_runs_energy(
+    window, store, finished_run, tmp_path, qtbot
+):
+    from modelyard.registry.service import register
+    from modelyard.telemetry.accounting import get_run_cost
+
+    cost = get_run_cost(store, finished_run.id)
+    register(store, finished_run.id, "churner")
+    page = window.costs_page
+    window.show_page(page)
+    assert not page.is_empty_shown
+    assert page.table.rowCount() == 1 and page.table.item(0, 0).text() == str(finished_run.id)
+    assert page.table.item(0, 2).text() == "churner:1"
+    qtbot.waitUntil(lambda: "per_run" in page.plots, timeout=30000)
+    assert page.chart_heights("per_run") == [cost.cost]
+    assert page.chart_heights("cumulative") == [cost.cost]
+    page.export_to(tmp_path / "c.csv")
+    assert [r["run"] for r in csv.DictReader((tmp_path / "c.csv").open())] == [str(finished_run.id)]
+    assert "Exported 1 run costs" in window.banner.label.text()
+
+    window.show_page(window.runs_page)
+    window.runs_page.select_run(finished_run.id)
+    panel = window.runs_page.system_panel
+    assert "energy" in panel.summary.text() and "estimated:" in panel.summary.text()
+    qtbot.waitUntil(lambda: "system/memory_mb" in panel.curves, timeout=30000)
+    xs, _ = panel.curves["system/memory_mb"].getData()
+    assert len(xs) >= 2
