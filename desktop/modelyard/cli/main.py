@@ -128,7 +128,9 @@ def cmd_export(store, args) -> int:
     from modelyard.registry.service import get_model_version
 
     version = get_model_version(store, args.model, args.version)
-    bundle = export_bundle(store, version, Path(args.out), overwrite=args.force)
+    bundle = export_bundle(
+        store, version, Path(args.out), overwrite=args.force, archive=args.archive
+    )
     print(
         f"Exported {version.label} to {bundle.path} ({len(bundle.files) + 1} files, {bundle.size:,} bytes)."
     )
@@ -194,12 +196,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", type=int, help="default: the newest version")
     p.add_argument("--out", required=True, help="the bundle folder to create")
     p.add_argument("--force", action="store_true", help="replace an existing folder")
+    p.add_argument("--archive", action="store_true", help="write a .tar.gz instead of a folder")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("bundle", help="work with exported bundles")
     bundle_sub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
     v = bundle_sub.add_parser("verify", help="check every file against the bundle's manifest")
-    v.add_argument("dir")
+    v.add_argument("dir", help="a bundle folder or .tar.gz")
     v.set_defaults(func=cmd_bundle_verify, needs_store=False)
     return parser
 

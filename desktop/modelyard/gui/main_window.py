@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.runs_page.register_requested.connect(self.ask_register)
         self.runs_page.cancel_requested.connect(self.cancel_run)
         self.models_page.export_requested.connect(self.ask_export)
+        self.models_page.export_archive_requested.connect(self.ask_export_archive)
         self._build_menu()
         self.sidebar.setCurrentRow(0)
         if store is not None:
@@ -277,7 +278,17 @@ class MainWindow(QMainWindow):
             overwrite = True
         self.export_version(version, out, overwrite)
 
-    def export_version(self, version: ModelVersion, out: Path, overwrite: bool = False) -> None:
+    def ask_export_archive(self, version: ModelVersion) -> None:
+        default = Path.home() / f"{version.model_name}-v{version.version}.tar.gz"
+        out, _ = QFileDialog.getSaveFileName(
+            self, "Export the bundle as archive", str(default), "Bundle archives (*.tar.gz)"
+        )
+        if out:  # the file dialog has already asked before replacing an existing file
+            self.export_version(version, Path(out), overwrite=True, archive=True)
+
+    def export_version(
+        self, version: ModelVersion, out: Path, overwrite: bool = False, archive: bool = False
+    ) -> None:
         from modelyard.deploy.bundle import export_bundle
 
         def done(bundle) -> None:
@@ -286,7 +297,7 @@ class MainWindow(QMainWindow):
 
         self.notify(f"Exporting {version.label} to {out}…")
         self._export_task = tasks.start(
-            lambda _progress: export_bundle(self.store, version, out, overwrite),
+            lambda _progress: export_bundle(self.store, version, out, overwrite, archive),
             on_success=done,
             on_failure=lambda message: self.notify(message, True),
         )

@@ -99,4 +99,6 @@ class DeploymentsPage(Page):
     def _open_selected(self) -> None:
         deployment = self.selected()
         if deployment is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(deployment.path))
+            path = Path(deployment.path)
+            folder = path if path.is_dir() else path.parent  # an archive opens its folder
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))

@@ -23,12 +23,16 @@ class ModelsPage(Page):
         "Registering the same name again adds version 2, 3, …"
     )
     export_requested = Signal(object)  # ModelVersion
+    export_archive_requested = Signal(object)  # ModelVersion
 
     def __init__(self, store=None, parent=None) -> None:
         super().__init__(store, parent)
         self.export_button = QPushButton("Export bundle…")
         self.export_button.clicked.connect(self._request_export)
         self.actions_layout.addWidget(self.export_button)
+        self.archive_button = QPushButton("Export .tar.gz…")
+        self.archive_button.clicked.connect(self._request_archive)
+        self.actions_layout.addWidget(self.archive_button)
         self.table = make_table(
             ("Model", "Version", "Kind", "Task", "Trained on", "Run", "Metrics", "Registered")
         )
@@ -65,8 +69,14 @@ class ModelsPage(Page):
 
     def _update_buttons(self) -> None:
         self.export_button.setEnabled(self.selected_version() is not None)
+        self.archive_button.setEnabled(self.selected_version() is not None)
 
     def _request_export(self) -> None:
         version = self.selected_version()
         if version is not None:
             self.export_requested.emit(version)
+
+    def _request_archive(self) -> None:
+        version = self.selected_version()
+        if version is not None:
+            self.export_archive_requested.emit(version)
