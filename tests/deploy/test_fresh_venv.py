@@ -68,7 +68,9 @@ def test_bundle_serves_from_a_fresh_venv_with_only_its_requirements(
         timeout=800,
     )
     assert install.returncode == 0, install.stderr[-2000:]
-    no_modelyard = subprocess.run([str(python), "-c", "import modelyard"], env=env, cwd=tmp_path)
+    no_modelyard = subprocess.run(
+        [str(python), "-c", "import modelyard"], env=env, cwd=tmp_path, capture_output=True
+    )
     assert no_modelyard.returncode != 0  # the bundle cannot lean on the app being installed
 
     port = free_port()

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from modelyard.cli.format import metrics_text, run_detail, table
+from modelyard.cli.registry_cmd import add_models_parser
 from modelyard.errors import ModelyardError
 
 
@@ -106,23 +107,6 @@ def cmd_register(store, args) -> int:
     return 0
 
 
-def cmd_models(store, args) -> int:
-    from modelyard.registry.service import list_models
-
-    rows = [
-        (v.model_name, v.version, v.model_kind, v.task, v.dataset.label, metrics_text(v.metrics))
-        for m in list_models(store)
-        for v in m.versions
-    ]
-    if not rows:
-        print(
-            "No models yet. Register a finished run with `modelyard register --run RUN --name NAME`."
-        )
-        return 0
-    print(table(("model", "version", "kind", "task", "dataset", "metrics"), rows))
-    return 0
-
-
 def cmd_export(store, args) -> int:
     from modelyard.deploy.bundle import export_bundle
     from modelyard.registry.service import get_model_version
@@ -188,8 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="model name")
     p.set_defaults(func=cmd_register)
 
-    p = sub.add_parser("models", help="list registered models and versions")
-    p.set_defaults(func=cmd_models)
+    add_models_parser(sub)
 
     p = sub.add_parser("export", help="export a model version as a deployment bundle")
     p.add_argument("model")
