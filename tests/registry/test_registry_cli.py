@@ -38,3 +38,14 @@ def test_models_errors_are_one_sentence(two_versions, capsys):
     assert "no production version" in capsys.readouterr().err
     assert cli(["models", "show", "ghost"]) == 1
     assert "no registered model 'ghost'" in capsys.readouterr().err
+
+
+def test_evaluate_and_compare_from_the_cli(two_versions, capsys):
+    assert cli(["evaluate", "churn:1"]) == 0
+    out = capsys.readouterr().out
+    assert "churn v1 on holdout of customer_churn:1 (seed 0) (400 rows)" in out
+    assert "confusion matrix" in out and "log_loss" in out and "worst predictions" in out
+    assert cli(["evaluate", "churn:2", "--against", "churn:1"]) == 0
+    assert "No clear difference on f1_macro" in capsys.readouterr().out
+    assert cli(["evaluate", "churn", "--dataset", "nothere"]) == 1
+    assert "error:" in capsys.readouterr().err

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from modelyard.cli.evaluate_cmd import add_evaluate_parser
 from modelyard.cli.format import metrics_text, run_detail, table
 from modelyard.cli.registry_cmd import add_models_parser
 from modelyard.errors import ModelyardError
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_register)
 
     add_models_parser(sub)
+    add_evaluate_parser(sub)
 
     p = sub.add_parser("export", help="export a model version as a deployment bundle")
     p.add_argument("model")
