@@ -23,6 +23,7 @@ from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page, dropped_files
 from modelyard.gui.pages.datasets import DatasetsPage
 from modelyard.gui.pages.deployments import DeploymentsPage
+from modelyard.gui.pages.evaluation import EvaluationPage
 from modelyard.gui.pages.models import ModelsPage
 from modelyard.gui.pages.runs import RunsPage
 from modelyard.gui.widgets import Banner
@@ -50,10 +51,12 @@ class MainWindow(QMainWindow):
         self.runs_page = RunsPage()
         self.models_page = ModelsPage()
         self.deployments_page = DeploymentsPage()
+        self.evaluation_page = EvaluationPage()
         self.pages: list[Page] = [
             self.datasets_page,
             self.runs_page,
             self.models_page,
+            self.evaluation_page,
             self.deployments_page,
         ]
 
@@ -89,6 +92,7 @@ class MainWindow(QMainWindow):
         self.runs_page.cancel_requested.connect(self.cancel_run)
         self.models_page.export_requested.connect(self.ask_export)
         self.models_page.export_archive_requested.connect(self.ask_export_archive)
+        self.models_page.evaluate_requested.connect(self.open_evaluation)
         self._build_menu()
         self.sidebar.setCurrentRow(0)
         if store is not None:
@@ -277,6 +281,10 @@ class MainWindow(QMainWindow):
                 return
             overwrite = True
         self.export_version(version, out, overwrite)
+
+    def open_evaluation(self, version: ModelVersion) -> None:
+        self.show_page(self.evaluation_page)
+        self.evaluation_page.select_version(version)
 
     def ask_export_archive(self, version: ModelVersion) -> None:
         default = Path.home() / f"{version.model_name}-v{version.version}.tar.gz"

@@ -26,6 +26,7 @@ class ModelsPage(Page):
     )
     export_requested = Signal(object)  # ModelVersion
     export_archive_requested = Signal(object)  # ModelVersion
+    evaluate_requested = Signal(object)  # ModelVersion
 
     def __init__(self, store=None, parent=None) -> None:
         super().__init__(store, parent)
@@ -35,6 +36,9 @@ class ModelsPage(Page):
         self.archive_button = QPushButton("Export .tar.gz…")
         self.archive_button.clicked.connect(self._request_archive)
         self.actions_layout.addWidget(self.archive_button)
+        self.evaluate_button = QPushButton("Evaluate…")
+        self.evaluate_button.clicked.connect(self._request_evaluation)
+        self.actions_layout.addWidget(self.evaluate_button)
         self.alias_button = QPushButton("Set alias…")
         self.alias_button.clicked.connect(self._ask_alias)
         self.actions_layout.addWidget(self.alias_button)
@@ -100,6 +104,7 @@ class ModelsPage(Page):
             self.archive_button,
             self.alias_button,
             self.rollback_button,
+            self.evaluate_button,
         ):
             button.setEnabled(version is not None)
         self._show_detail(version)
@@ -170,3 +175,8 @@ class ModelsPage(Page):
         version = self.selected_version()
         if version is not None:
             self.export_archive_requested.emit(version)
+
+    def _request_evaluation(self) -> None:
+        version = self.selected_version()
+        if version is not None:
+            self.evaluate_requested.emit(version)
