@@ -6,10 +6,11 @@ from modelyard.registry.service import register
 
 @pytest.fixture(autouse=True)
 def request_log(tmp_path, monkeypatch):
-    """Serving apps in these tests log requests here, never to the user's home."""
+    """Serving apps in these tests log here (never the user's home) and use the skops model."""
     folder = tmp_path / "request-log"
     monkeypatch.setenv("MODELYARD_REQUEST_LOG", str(folder))
     monkeypatch.delenv("MODELYARD_API_TOKEN", raising=False)
+    monkeypatch.setenv("MODELYARD_RUNTIME", "skops")  # exact equality with the registry
     return folder
 
 

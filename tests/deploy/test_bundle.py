@@ -15,6 +15,7 @@ EXPECTED_FILES = {
     "README.md",
     "docker-compose.yml",
     "kubernetes.yaml",
+    "model.onnx",
     "modelyard_pyfunc.py",
     "python_env.yaml",
     "manifest.json",

@@ -75,7 +75,11 @@ def test_bundle_serves_from_a_fresh_venv_with_only_its_requirements(
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env.update(MODELYARD_API_TOKEN=TOKEN, MODELYARD_REQUEST_LOG=str(tmp_path / "log"))
+    env.update(
+        MODELYARD_API_TOKEN=TOKEN,
+        MODELYARD_REQUEST_LOG=str(tmp_path / "log"),
+        MODELYARD_RUNTIME="auto",  # model.onnx + onnxruntime from requirements.txt: ONNX serves
+    )
     process = subprocess.Popen(
         [str(python), "-m", "uvicorn", "serve:app", "--host", "127.0.0.1", "--port", str(port)],
         cwd=bundle.path,
@@ -85,6 +89,7 @@ def test_bundle_serves_from_a_fresh_venv_with_only_its_requirements(
     )
     try:
         wait_ready(url, process)
+        assert json.loads(call(url + "/ready")[1])["runtime"] == "onnx"
         assert call(url + "/health") == (200, json.dumps({"status": "ok"}, separators=(",", ":")))
         rows = load_frame(store, churn).head(30).drop(columns=["churn"])
         expected = predict(store, version, rows)
@@ -96,7 +101,7 @@ def test_bundle_serves_from_a_fresh_venv_with_only_its_requirements(
         answer = json.loads(text)
         assert answer["predictions"] == expected["predictions"]
         for got, want in zip(answer["probabilities"], expected["probabilities"], strict=True):
-            assert got == pytest.approx(want)
+            assert got == pytest.approx(want, abs=1e-4)
         csv = rows.to_csv(index=False).encode()
         status, text = call(url + "/predict", csv, token=TOKEN, content_type="text/csv")
         assert status == 200 and json.loads(text)["predictions"] == expected["predictions"]

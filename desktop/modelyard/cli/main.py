@@ -114,11 +114,17 @@ def cmd_export(store, args) -> int:
 
     version = get_model_version(store, args.model, args.version)
     bundle = export_bundle(
-        store, version, Path(args.out), overwrite=args.force, archive=args.archive
+        store,
+        version,
+        Path(args.out),
+        overwrite=args.force,
+        archive=args.archive,
+        onnx=not args.no_onnx,
     )
     print(
         f"Exported {version.label} to {bundle.path} ({len(bundle.files) + 1} files, {bundle.size:,} bytes)."
     )
+    print(bundle.onnx_text())
     return 0
 
 
@@ -182,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the bundle folder to create")
     p.add_argument("--force", action="store_true", help="replace an existing folder")
     p.add_argument("--archive", action="store_true", help="write a .tar.gz instead of a folder")
+    p.add_argument("--no-onnx", action="store_true", help="skip the ONNX copy of the model")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("bundle", help="work with exported bundles")

@@ -33,6 +33,17 @@ BUNDLE_FORMAT = "modelyard-bundle/1"
 class Bundle:
     path: Path
     files: dict[str, dict[str, Any]]
+    onnx: dict[str, Any] = field(default_factory=dict)
+
+    def onnx_text(self) -> str:
+        if self.onnx.get("status") == "exported":
+            return (
+                f"ONNX: exported, max absolute difference {self.onnx['max_abs_diff']:.2g} "
+                f"on {self.onnx['rows_checked']} rows."
+            )
+        if self.onnx.get("status") == "not supported":
+            return f"ONNX: not supported ({self.onnx['reason']})."
+        return "ONNX: not requested."
 
     @property
     def size(self) -> int:
@@ -59,8 +70,11 @@ class Verification:
         return f"{self.path} does not match manifest.json — " + "; ".join(parts)
 
 
-def manifest_for(version: ModelVersion, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def manifest_for(
+    version: ModelVersion, files: dict[str, dict[str, Any]], onnx: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
+        "onnx": onnx or {"status": "not requested"},
         "format": BUNDLE_FORMAT,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {
@@ -84,13 +98,23 @@ def manifest_for(version: ModelVersion, files: dict[str, dict[str, Any]]) -> dic
     }
 
 
-def _write_contents(store: Store, version: ModelVersion, folder: Path) -> None:
+def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: bool) -> dict:
+    """Write every file but the manifest; return the ONNX outcome for the manifest."""
     from modelyard.registry import runtime
 
     data = model_bytes(store, version)
     runtime.load_model(data)  # refuse to ship a model that would not load
     (folder / "model.skops").write_bytes(data)
-    write_text_files(version, folder)
+    outcome: dict[str, Any] = {"status": "not requested"}
+    if onnx:
+        from modelyard.registry.onnx_export import export_version_onnx
+
+        result = export_version_onnx(store, version)
+        outcome = result.to_json()
+        if result.supported:
+            (folder / "model.onnx").write_bytes(result.data)
+    write_text_files(version, folder, onnx=(folder / "model.onnx").exists())
+    return outcome
 
 
 def _hash_tree(folder: Path) -> dict[str, dict[str, Any]]:
@@ -108,6 +132,7 @@ def export_bundle(
     out: Path | str,
     overwrite: bool = False,
     archive: bool = False,
+    onnx: bool = True,
 ) -> Bundle:
     """Write the bundle to a temporary folder beside `out`, then rename it into place.
 
@@ -128,9 +153,9 @@ def export_bundle(
     try:
         folder = staging / "bundle"
         folder.mkdir()
-        _write_contents(store, version, folder)
+        onnx_outcome = _write_contents(store, version, folder, onnx)
         files = _hash_tree(folder)
-        manifest = manifest_for(version, files)
+        manifest = manifest_for(version, files, onnx_outcome)
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
         os.chmod(folder, 0o755)
         if archive:
@@ -146,7 +171,7 @@ def export_bundle(
             os.replace(folder, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    bundle = Bundle(out, files)
+    bundle = Bundle(out, files, onnx_outcome)
     n_files = len(files) + 1
     size = out.stat().st_size if archive else bundle.size
     with store.session() as session:

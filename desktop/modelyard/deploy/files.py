@@ -40,8 +40,9 @@ RENDERED = (
 )
 
 
-def requirements() -> str:
-    return "".join(f"{p}=={metadata.version(p)}\n" for p in SERVING_PACKAGES)
+def requirements(onnx: bool = False) -> str:
+    packages = SERVING_PACKAGES + (("onnxruntime",) if onnx else ())
+    return "".join(f"{p}=={metadata.version(p)}\n" for p in packages)
 
 
 def slug(name: str) -> str:
@@ -86,14 +87,14 @@ def template_values(version: ModelVersion) -> dict[str, str]:
     }
 
 
-def write_text_files(version: ModelVersion, folder: Path) -> None:
+def write_text_files(version: ModelVersion, folder: Path, onnx: bool = False) -> None:
     from modelyard.registry import runtime
 
     values = template_values(version)
     for name in COPIED:
         shutil.copyfile(TEMPLATE / name, folder / name)
     shutil.copyfile(Path(runtime.__file__), folder / "modelyard_runtime.py")
-    (folder / "requirements.txt").write_text(requirements())
+    (folder / "requirements.txt").write_text(requirements(onnx))
     (folder / "signature.json").write_text(json.dumps(version.signature, indent=2))
     for name in RENDERED:
         (folder / name).write_text(render((TEMPLATE / name).read_text(), values))

@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
         from modelyard.deploy.bundle import export_bundle
 
         def done(bundle) -> None:
-            self.notify(f"Exported {version.label} to {bundle.path}.")
+            self.notify(f"Exported {version.label} to {bundle.path}. {bundle.onnx_text()}")
             self.show_page(self.deployments_page)
 
         self.notify(f"Exporting {version.label} to {out}…")

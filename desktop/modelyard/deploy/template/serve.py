@@ -5,6 +5,8 @@ Run it from this folder:  uvicorn serve:app --host 127.0.0.1 --port 8000
 Environment:
   MODELYARD_API_TOKEN    when set, /predict, /metadata and /metrics need
                          `Authorization: Bearer <token>`; /health and /ready stay open for probes.
+  MODELYARD_RUNTIME      `auto` (default: ONNX when model.onnx is here and onnxruntime is
+                         installed, else skops), `skops` or `onnx`.
   MODELYARD_REQUEST_LOG  folder for the JSON-lines request log (default: ~/.modelyard-requests/
                          <model>-v<version>, never inside this bundle); `off` disables it.
 """
@@ -42,6 +44,7 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 class State:
     model: Any = None
+    runtime: str = ""
     load_error: str | None = None
 
 
@@ -146,9 +149,27 @@ METRICS = Metrics()
 REQUEST_LOG = RequestLog(os.environ.get("MODELYARD_REQUEST_LOG"))
 
 
-def _load_model() -> None:
+def _onnx_available() -> bool:
     try:
-        State.model = runtime.load_model((HERE / "model.skops").read_bytes())
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return (HERE / "model.onnx").is_file()
+
+
+def _load_model() -> None:
+    choice = os.environ.get("MODELYARD_RUNTIME", "auto").strip().lower()
+    try:
+        if choice == "onnx" or (choice == "auto" and _onnx_available()):
+            if not _onnx_available():
+                raise runtime.ModelLoadError(
+                    "ONNX was asked for, but model.onnx or onnxruntime is missing"
+                )
+            State.model = runtime.OnnxModel((HERE / "model.onnx").read_bytes(), SIGNATURE)
+            State.runtime = "onnx"
+        else:
+            State.model = runtime.load_model((HERE / "model.skops").read_bytes())
+            State.runtime = "skops"
     except (OSError, runtime.ModelLoadError) as exc:
         State.load_error = str(exc)
 
@@ -192,12 +213,18 @@ def ready() -> JSONResponse:
     if State.model is None:
         reason = State.load_error or "the model is still loading"
         return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
-    return JSONResponse({"status": "ready", "model": NAME})
+    return JSONResponse({"status": "ready", "model": NAME, "runtime": State.runtime})
 
 
 @app.get("/metadata")
 def metadata() -> dict[str, Any]:
-    return {"model": MANIFEST["model"], "lineage": MANIFEST["lineage"], "signature": SIGNATURE}
+    return {
+        "model": MANIFEST["model"],
+        "lineage": MANIFEST["lineage"],
+        "signature": SIGNATURE,
+        "runtime": State.runtime,
+        "onnx": MANIFEST.get("onnx"),
+    }
 
 
 @app.get("/metrics", response_class=PlainTextResponse)
