@@ -317,6 +317,7 @@ class MainWindow(QMainWindow):
     # ---- closing ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.cancel_import()
+        self.deployments_page.stop_test_serve()
         if self.supervisor is not None:
             self.supervisor.shutdown()
         super().closeEvent(event)
