@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "resources" / "samples" / "customer_churn.csv"
 
 MLFLOW_SIDE = r"""
 import json, subprocess, sys, time
@@ -52,6 +53,15 @@ result["generate_ok"] = done.returncode == 0
 if done.returncode:
     result["generate_error"] = (done.stderr.strip().splitlines() or ["?"])[-1][:200]
 result["size"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) if out.exists() else 0
+bundle, expected = Path(sys.argv[3]), json.loads(Path(sys.argv[4]).read_text())
+try:
+    import pandas as pd
+    pyfunc = mlflow.pyfunc.load_model(str(bundle))
+    rows = pd.read_csv(sys.argv[5]).head(len(expected)).drop(columns=["churn"])
+    got = [v.item() if hasattr(v, "item") else v for v in pyfunc.predict(rows)]
+    result["pyfunc"] = "loads and predicts the same" if got == expected else "predicts differently"
+except Exception as exc:
+    result["pyfunc"] = f"fails: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
 print(json.dumps(result))
 """
 
@@ -89,9 +99,9 @@ def ensure_mlflow(venv: Path) -> tuple[Path | None, str]:
 
 def modelyard_side(home: Path, kind: str) -> dict:
     os.environ["MODELYARD_HOME"] = str(home)
-    from modelyard.datasets.service import import_file
+    from modelyard.datasets.service import import_file, load_frame
     from modelyard.deploy.bundle import export_bundle
-    from modelyard.registry.service import model_bytes, register
+    from modelyard.registry.service import model_bytes, predict, register
     from modelyard.store import open_store
     from modelyard.tracking.runs import create_run
     from modelyard.training.worker import train
@@ -111,6 +121,9 @@ def modelyard_side(home: Path, kind: str) -> dict:
     no_onnx = time.perf_counter() - started
     model_file = home / f"{kind}.skops"
     model_file.write_bytes(model_bytes(store, version))
+    frame = load_frame(store, data).head(20)
+    expected = home / f"{kind}-expected.json"
+    expected.write_text(json.dumps(predict(store, version, frame)["predictions"]))
     store.close()
     return {
         "register_s": registered,
@@ -119,6 +132,8 @@ def modelyard_side(home: Path, kind: str) -> dict:
         "size": bundle.size,
         "onnx": bundle.onnx_text(),
         "model_file": model_file,
+        "bundle": bundle.path,
+        "expected": expected,
     }
 
 
@@ -142,7 +157,16 @@ def main() -> None:
             work = Path(tmp) / f"mlflow-{kind}"
             work.mkdir()
             done = subprocess.run(
-                [str(python), "-c", MLFLOW_SIDE, str(ours["model_file"]), str(work)],
+                [
+                    str(python),
+                    "-c",
+                    MLFLOW_SIDE,
+                    str(ours["model_file"]),
+                    str(work),
+                    str(ours["bundle"]),
+                    str(ours["expected"]),
+                    str(SAMPLE),
+                ],
                 capture_output=True,
                 text=True,
             )
@@ -161,6 +185,7 @@ def main() -> None:
                 print(f"  MLflow's default log_model failed: {theirs['default_error']}")
             if not theirs["generate_ok"]:
                 print(f"  generate-dockerfile failed: {theirs.get('generate_error')}")
+            print(f"  mlflow.pyfunc.load_model(Modelyard bundle): {theirs['pyfunc']}")
             print(f"  ratio: Modelyard is {total / ours['register_export_s']:.1f}× faster")
 
 

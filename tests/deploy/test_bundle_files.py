@@ -84,3 +84,11 @@ def test_python_env_installs_the_pinned_requirements(bundle):
     manifest = json.loads((bundle.path / "manifest.json").read_text())
     assert env["dependencies"] == ["-r requirements.txt"]
     assert manifest["model"]["version"] == 1 and env["python"].count(".") == 2
+
+
+def test_readme_commands_use_a_real_row_of_the_dataset(store, bundle, churn):
+    first = load_frame(store, churn).iloc[0]
+    readme = (bundle.path / "README.md").read_text()
+    assert f'"contract": "{first["contract"]}"' in readme
+    assert f'"tenure_months": {first["tenure_months"]}' in readme
+    assert "Content-Type: text/csv" in readme and "Authorization: Bearer" in readme

@@ -98,6 +98,23 @@ def manifest_for(
     }
 
 
+def _first_row(store: Store, version: ModelVersion) -> dict[str, Any] | None:
+    from modelyard.datasets.service import load_frame
+
+    names = [c["name"] for c in version.signature.get("inputs", [])]
+    try:
+        frame = load_frame(store, version.dataset, columns=names).head(1).dropna(axis=1)
+    except Exception:  # noqa: BLE001 - the README falls back to made-up sample values
+        return None
+    if frame.empty or len(frame.columns) != len(names):
+        return None
+    row = json.loads(frame.to_json(orient="records"))[0]
+    texts = [str(v) for v in row.values()] + list(row)
+    if any(ch in text for text in texts for ch in "',\\\n\r\""):
+        return None  # keep the README's shell lines and CSV example unbroken
+    return row
+
+
 def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: bool) -> dict:
     """Write every file but the manifest; return the ONNX outcome for the manifest."""
     from modelyard.registry import runtime
@@ -113,7 +130,7 @@ def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: boo
         outcome = result.to_json()
         if result.supported:
             (folder / "model.onnx").write_bytes(result.data)
-    write_text_files(version, folder, onnx=(folder / "model.onnx").exists())
+    write_text_files(version, folder, (folder / "model.onnx").exists(), _first_row(store, version))
     return outcome
 
 

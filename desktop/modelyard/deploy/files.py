@@ -60,9 +60,9 @@ def example_record(version: ModelVersion) -> dict[str, Any]:
     return {c["name"]: samples.get(c["kind"], "a") for c in version.signature.get("inputs", [])}
 
 
-def template_values(version: ModelVersion) -> dict[str, str]:
+def template_values(version: ModelVersion, example: dict[str, Any] | None = None) -> dict[str, str]:
     name = slug(version.model_name)
-    example = example_record(version)
+    example = example or example_record(version)
     header = ",".join(example)
     return {
         "python_version": f"{sys.version_info.major}.{sys.version_info.minor}",
@@ -87,10 +87,16 @@ def template_values(version: ModelVersion) -> dict[str, str]:
     }
 
 
-def write_text_files(version: ModelVersion, folder: Path, onnx: bool = False) -> None:
+def write_text_files(
+    version: ModelVersion,
+    folder: Path,
+    onnx: bool = False,
+    example: dict[str, Any] | None = None,
+) -> None:
+    """`example` (one real row of the inputs) makes the README's curl commands realistic."""
     from modelyard.registry import runtime
 
-    values = template_values(version)
+    values = template_values(version, example)
     for name in COPIED:
         shutil.copyfile(TEMPLATE / name, folder / name)
     shutil.copyfile(Path(runtime.__file__), folder / "modelyard_runtime.py")
