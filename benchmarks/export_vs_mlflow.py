@@ -31,7 +31,7 @@ import mlflow, mlflow.sklearn
 
 model_file, work = Path(sys.argv[1]), Path(sys.argv[2])
 model = skops.io.load(model_file, trusted=skops.io.get_untrusted_types(file=model_file))
-mlflow.set_tracking_uri((work / "mlruns").as_uri())
+mlflow.set_tracking_uri(f"sqlite:///{work}/mlflow.db")
 result = {"mlflow": mlflow.__version__}
 started = time.perf_counter()
 with mlflow.start_run():
@@ -169,6 +169,7 @@ def main() -> None:
                 ],
                 capture_output=True,
                 text=True,
+                cwd=work,
             )
             if done.returncode:
                 print(f"  MLflow failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
