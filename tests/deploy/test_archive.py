@@ -91,9 +91,12 @@ def test_a_non_archive_is_a_clear_error(tmp_path):
         verify_bundle(fake)
 
 
-def test_cli_exports_and_verifies_an_archive(version, tmp_path, capsys):
+def test_cli_exports_and_verifies_an_archive(store, version, tmp_path, capsys):
+    from modelyard.registry.aliases import set_alias
+
+    set_alias(store, "churn-model", "production", 1)
     out = tmp_path / "cli-bundle"
-    assert cli(["export", "churn-model", "--out", str(out), "--archive"]) == 0
+    assert cli(["export", "churn-model@production", "--out", str(out), "--archive"]) == 0
     assert "cli-bundle.tar.gz" in capsys.readouterr().out
     assert cli(["bundle", "verify", str(tmp_path / "cli-bundle.tar.gz")]) == 0
     assert "all files match" in capsys.readouterr().out

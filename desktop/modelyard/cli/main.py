@@ -112,7 +112,12 @@ def cmd_export(store, args) -> int:
     from modelyard.deploy.bundle import export_bundle
     from modelyard.registry.service import get_model_version
 
-    version = get_model_version(store, args.model, args.version)
+    if args.version is None:
+        from modelyard.registry.aliases import resolve
+
+        version = resolve(store, args.model)  # MODEL (newest), MODEL:N or MODEL@ALIAS
+    else:
+        version = get_model_version(store, args.model, args.version)
     bundle = export_bundle(
         store,
         version,
