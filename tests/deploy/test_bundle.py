@@ -1,6 +1,4 @@
-import importlib.util
 import json
-import sys
 
 import pytest
 from fastapi.testclient import TestClient
@@ -8,11 +6,18 @@ from fastapi.testclient import TestClient
 from modelyard.datasets.service import load_frame
 from modelyard.deploy.bundle import export_bundle, list_deployments, verify_bundle
 from modelyard.errors import InvalidInputError
-from modelyard.registry.service import predict, register
+from modelyard.registry.service import predict
+from tests.deploy.helpers import load_serving_module
 
 EXPECTED_FILES = {
     "Dockerfile",
+    "MLmodel",
     "README.md",
+    "docker-compose.yml",
+    "kubernetes.yaml",
+    "model.onnx",
+    "modelyard_pyfunc.py",
+    "python_env.yaml",
     "manifest.json",
     "model.skops",
     "modelyard_runtime.py",
@@ -22,27 +27,8 @@ EXPECTED_FILES = {
 }
 
 
-@pytest.fixture
-def version(store, finished_run):
-    return register(store, finished_run.id, "churn-model")
-
-
-@pytest.fixture
-def bundle(store, version, tmp_path):
-    return export_bundle(store, version, tmp_path / "bundle")
-
-
 def load_app(folder):
-    """Import the bundle's serving app the way uvicorn would, without writing bytecode."""
-    spec = importlib.util.spec_from_file_location(f"serve_{abs(hash(folder))}", folder / "serve.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.dont_write_bytecode, before = True, sys.dont_write_bytecode
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = before
-        sys.modules.pop("modelyard_runtime", None)
-    return module.app
+    return load_serving_module(folder).app
 
 
 def test_bundle_holds_everything_needed_to_serve(store, bundle, version):

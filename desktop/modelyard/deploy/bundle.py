@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
+from modelyard.deploy.archive import (
+    ARCHIVE_SUFFIX,
+    is_archive,
+    read_members,
+    safe_member_name,
+    write_archive,
+)
+from modelyard.deploy.files import write_text_files
 from modelyard.errors import InvalidInputError, ModelyardError
 from modelyard.registry.service import model_bytes
 from modelyard.store import Store, models
@@ -22,23 +27,23 @@ from modelyard.store.entities import Deployment, ModelVersion
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = "modelyard-bundle/1"
-TEMPLATE = Path(__file__).parent / "template"
-SERVING_PACKAGES = (
-    "fastapi",
-    "uvicorn",
-    "pydantic",
-    "numpy",
-    "pandas",
-    "scipy",
-    "scikit-learn",
-    "skops",
-)
 
 
 @dataclass(frozen=True)
 class Bundle:
     path: Path
     files: dict[str, dict[str, Any]]
+    onnx: dict[str, Any] = field(default_factory=dict)
+
+    def onnx_text(self) -> str:
+        if self.onnx.get("status") == "exported":
+            return (
+                f"ONNX: exported, max absolute difference {self.onnx['max_abs_diff']:.2g} "
+                f"on {self.onnx['rows_checked']} rows."
+            )
+        if self.onnx.get("status") == "not supported":
+            return f"ONNX: not supported ({self.onnx['reason']})."
+        return "ONNX: not requested."
 
     @property
     def size(self) -> int:
@@ -68,24 +73,11 @@ class Verification:
         return text
 
 
-def requirements() -> str:
-    lines = []
-    for package in SERVING_PACKAGES:
-        lines.append(f"{package}=={metadata.version(package)}")
-    return "\n".join(lines) + "\n"
-
-
-def _example_record(version: ModelVersion) -> dict[str, Any]:
-    samples = {"integer": 1, "float": 0.5, "boolean": True, "categorical": "a"}
-    return {c["name"]: samples.get(c["kind"], "a") for c in version.signature.get("inputs", [])}
-
-
-def _render(template: str, values: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
-
-
-def manifest_for(version: ModelVersion, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def manifest_for(
+    version: ModelVersion, files: dict[str, dict[str, Any]], onnx: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
+        "onnx": onnx or {"status": "not requested"},
         "format": BUNDLE_FORMAT,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": {
@@ -109,7 +101,25 @@ def manifest_for(version: ModelVersion, files: dict[str, dict[str, Any]]) -> dic
     }
 
 
-def _write_contents(store: Store, version: ModelVersion, folder: Path) -> None:
+def _first_row(store: Store, version: ModelVersion) -> dict[str, Any] | None:
+    from modelyard.datasets.service import load_frame
+
+    names = [c["name"] for c in version.signature.get("inputs", [])]
+    try:
+        frame = load_frame(store, version.dataset, columns=names).head(1).dropna(axis=1)
+    except Exception:  # noqa: BLE001 - the README falls back to made-up sample values
+        return None
+    if frame.empty or len(frame.columns) != len(names):
+        return None
+    row = json.loads(frame.to_json(orient="records"))[0]
+    texts = [str(v) for v in row.values()] + list(row)
+    if any(ch in text for text in texts for ch in "',\\\n\r\""):
+        return None  # keep the README's shell lines and CSV example unbroken
+    return row
+
+
+def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: bool) -> dict:
+    """Write every file but the manifest; return the ONNX outcome for the manifest."""
     from modelyard.registry import runtime
 
     data = model_bytes(store, version)
@@ -118,26 +128,16 @@ def _write_contents(store: Store, version: ModelVersion, folder: Path) -> None:
     except runtime.ModelLoadError as exc:
         raise ModelyardError(f"{version.label} cannot be exported: {exc}.") from exc
     (folder / "model.skops").write_bytes(data)
-    (folder / "signature.json").write_text(json.dumps(version.signature, indent=2))
-    shutil.copyfile(TEMPLATE / "serve.py", folder / "serve.py")
-    shutil.copyfile(Path(runtime.__file__), folder / "modelyard_runtime.py")
-    (folder / "requirements.txt").write_text(requirements())
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    (folder / "Dockerfile").write_text(
-        _render((TEMPLATE / "Dockerfile").read_text(), {"python_version": python})
-    )
-    image = re.sub(r"[^a-z0-9._-]+", "-", version.model_name.lower()).strip("-._") or "model"
-    values = {
-        "title": f"{version.model_name} v{version.version}",
-        "kind": version.model_kind,
-        "task": version.task,
-        "dataset": version.dataset.label,
-        "run_id": str(version.run_id),
-        "image": f"{image}:{version.version}",
-        "example": json.dumps({"records": [_example_record(version)]}),
-        "columns": ", ".join(f"`{c['name']}` ({c['kind']})" for c in version.signature["inputs"]),
-    }
-    (folder / "README.md").write_text(_render((TEMPLATE / "README.md").read_text(), values))
+    outcome: dict[str, Any] = {"status": "not requested"}
+    if onnx:
+        from modelyard.registry.onnx_export import export_version_onnx
+
+        result = export_version_onnx(store, version)
+        outcome = result.to_json()
+        if result.supported:
+            (folder / "model.onnx").write_bytes(result.data)
+    write_text_files(version, folder, (folder / "model.onnx").exists(), _first_row(store, version))
+    return outcome
 
 
 def _hash_tree(folder: Path) -> dict[str, dict[str, Any]]:
@@ -150,11 +150,22 @@ def _hash_tree(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def export_bundle(
-    store: Store, version: ModelVersion, out: Path | str, overwrite: bool = False
+    store: Store,
+    version: ModelVersion,
+    out: Path | str,
+    overwrite: bool = False,
+    archive: bool = False,
+    onnx: bool = True,
 ) -> Bundle:
-    """Write the bundle to a temporary folder beside `out`, then rename it into place."""
+    """Write the bundle to a temporary folder beside `out`, then rename it into place.
+
+    With `archive`, `out` becomes a `.tar.gz` (the suffix is added when missing) holding the
+    bundle under one top folder; the archive is also written under a temporary name first.
+    """
     out = Path(out).expanduser().resolve()
-    _check_destination(store, out, overwrite)
+    if archive and not is_archive(out):
+        out = out.with_name(out.name + ARCHIVE_SUFFIX)
+    _check_destination(store, out, overwrite, archive)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -163,44 +174,55 @@ def export_bundle(
             f"The bundle folder {out} cannot be created: {exc.strerror or exc}."
         ) from exc
     try:
-        _write_contents(store, version, staging)
-        files = _hash_tree(staging)
-        manifest = manifest_for(version, files)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        os.chmod(staging, 0o755)
-        if out.exists():
+        folder = staging / "bundle"
+        folder.mkdir()
+        onnx_outcome = _write_contents(store, version, folder, onnx)
+        files = _hash_tree(folder)
+        manifest = manifest_for(version, files, onnx_outcome)
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        os.chmod(folder, 0o755)
+        if archive:
+            packed = staging / "bundle.tar.gz"
+            write_archive(folder, packed, out.name[: -len(ARCHIVE_SUFFIX)] or "bundle")
+            os.replace(packed, out)
+        elif out.exists():
             trash = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.replace(out, trash)
-            os.replace(staging, out)
+            os.replace(folder, out)
             shutil.rmtree(trash, ignore_errors=True)
         else:
-            os.replace(staging, out)
+            os.replace(folder, out)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
         raise InvalidInputError(
             f"The bundle could not be written to {out}: {exc.strerror or exc}."
         ) from exc
-    except BaseException:
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
-    bundle = Bundle(out, files)
+    bundle = Bundle(out, files, onnx_outcome)
+    n_files = len(files) + 1
+    size = out.stat().st_size if archive else bundle.size
     with store.session() as session:
         session.add(
             models.Deployment(
-                model_version_id=version.id, path=str(out), n_files=len(files) + 1, size=bundle.size
+                model_version_id=version.id, path=str(out), n_files=n_files, size=size
             )
         )
     return bundle
 
 
-def is_bundle(folder: Path) -> bool:
+def is_bundle(path: Path) -> bool:
+    """True for a folder or .tar.gz whose manifest says it is a Modelyard bundle."""
     try:
-        return json.loads((folder / MANIFEST).read_text()).get("format") == BUNDLE_FORMAT
-    except (OSError, ValueError, AttributeError):
+        if path.is_file() and is_archive(path):
+            manifest = read_members(path)[1]
+        else:
+            manifest = json.loads((path / MANIFEST).read_text())
+        return manifest.get("format") == BUNDLE_FORMAT
+    except (OSError, ValueError, AttributeError, InvalidInputError):
         return False
 
 
-def _check_destination(store: Store, out: Path, overwrite: bool) -> None:
+def _check_destination(store: Store, out: Path, overwrite: bool, archive: bool) -> None:
     """Refuse any destination whose replacement could destroy something that is not a bundle."""
     if store.home is not None:
         home = Path(store.home).resolve()
@@ -208,59 +230,72 @@ def _check_destination(store: Store, out: Path, overwrite: bool) -> None:
             raise InvalidInputError(
                 f"{out} is inside or above Modelyard's data folder {home}; choose another folder."
             )
+    if archive and out.is_dir():
+        raise InvalidInputError(f"{out} is a folder; choose a file name for the archive.")
     if not out.exists() or (out.is_dir() and not any(out.iterdir())):
         return
     if not overwrite:
         raise InvalidInputError(
-            f"{out} already exists; choose a new folder or allow overwriting (--force)."
+            f"{out} already exists; choose a new name or allow overwriting (--force)."
         )
-    if not out.is_dir() or not is_bundle(out):
+    if (out.is_dir() == archive) or not is_bundle(out):
         raise InvalidInputError(
-            f"{out} exists and is not a Modelyard bundle; only a bundle folder can be replaced."
+            f"{out} exists and is not a Modelyard bundle; only a bundle can be replaced."
         )
 
 
-def _safe_relative(name: str) -> bool:
-    pure = PurePosixPath(name)
-    return bool(name) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in name
-
-
-def verify_bundle(folder: Path | str) -> Verification:
-    """Compare every file in the folder with the sha256 recorded in its manifest."""
-    folder = Path(folder).expanduser().resolve()
-    manifest_path = folder / MANIFEST
-    if not folder.is_dir():
-        raise InvalidInputError(f"{folder} is not a folder.")
-    if not manifest_path.is_file():
-        raise InvalidInputError(f"{folder} has no {MANIFEST}; it is not a Modelyard bundle.")
+def _recorded_files(manifest: Any, where: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads(manifest_path.read_text())
         recorded = manifest["files"]
         if not isinstance(recorded, dict) or not all(
             isinstance(e, dict) and isinstance(e.get("sha256"), str) for e in recorded.values()
         ):
             raise ValueError("files must map names to {sha256, size}")
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{manifest_path} is damaged and cannot be read.") from exc
-    unsafe = [name for name in recorded if not _safe_relative(name)]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInputError(f"{where} is damaged and cannot be read.") from exc
+    unsafe = [name for name in recorded if not safe_member_name(name)]
     if unsafe:
         raise InvalidInputError(
-            f"{manifest_path} names files outside the bundle ({', '.join(unsafe)}); refusing it."
+            f"{where} names files outside the bundle ({', '.join(unsafe)}); refusing it."
         )
-    result = Verification(folder)
+    return recorded
+
+
+def _compare(path: Path, recorded: dict[str, Any], actual: dict[str, str]) -> Verification:
+    result = Verification(path)
     for name, entry in sorted(recorded.items()):
-        path = folder / name
-        if path.is_symlink():  # a link can point anywhere and does not survive `docker build`
-            result.changed.append(name)
-        elif not path.is_file():
+        if name not in actual:
             result.missing.append(name)
-        elif sha256_file(path) != entry["sha256"]:
+        elif actual[name] != entry.get("sha256"):
             result.changed.append(name)
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if (path.is_file() or path.is_symlink()) and rel != MANIFEST and rel not in recorded:
-            result.added.append(rel)
+    result.added = sorted(name for name in actual if name not in recorded)
     return result
+
+
+def verify_bundle(path: Path | str) -> Verification:
+    """Compare every file of a bundle folder or .tar.gz with the sha256 in its manifest."""
+    path = Path(path).expanduser().resolve()
+    if path.is_file() and is_archive(path):
+        actual, manifest = read_members(path)
+        return _compare(path, _recorded_files(manifest, path), actual)
+    manifest_path = path / MANIFEST
+    if not path.is_dir():
+        raise InvalidInputError(f"{path} is neither a bundle folder nor a .tar.gz bundle.")
+    if not manifest_path.is_file():
+        raise InvalidInputError(f"{path} has no {MANIFEST}; it is not a Modelyard bundle.")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{manifest_path} is damaged and cannot be read.") from exc
+    recorded = _recorded_files(manifest, manifest_path)
+    actual = {}
+    for file in sorted(path.rglob("*")):
+        rel = file.relative_to(path).as_posix()
+        if file.is_symlink():
+            actual[rel] = "symlink"  # never matches a recorded sha256
+        elif file.is_file() and rel != MANIFEST:
+            actual[rel] = sha256_file(file)
+    return _compare(path, recorded, actual)
 
 
 def list_deployments(store: Store) -> list[Deployment]:

@@ -25,6 +25,7 @@ from modelyard.gui.pages.base import Page, dropped_files
 from modelyard.gui.pages.costs import CostsPage
 from modelyard.gui.pages.datasets import DatasetsPage
 from modelyard.gui.pages.deployments import DeploymentsPage
+from modelyard.gui.pages.evaluation import EvaluationPage
 from modelyard.gui.pages.models import ModelsPage
 from modelyard.gui.pages.resources import ResourcesPage
 from modelyard.gui.pages.runs import RunsPage
@@ -60,10 +61,12 @@ class MainWindow(QMainWindow):
         self.settings_page = SettingsPage()
         self.resource_feed = None
         self._closed = False
+        self.evaluation_page = EvaluationPage()
         self.pages: list[Page] = [
             self.datasets_page,
             self.runs_page,
             self.models_page,
+            self.evaluation_page,
             self.deployments_page,
             self.resources_page,
             self.costs_page,
@@ -104,6 +107,8 @@ class MainWindow(QMainWindow):
         self.runs_page.register_requested.connect(self.ask_register)
         self.runs_page.cancel_requested.connect(self.cancel_run)
         self.models_page.export_requested.connect(self.ask_export)
+        self.models_page.export_archive_requested.connect(self.ask_export_archive)
+        self.models_page.evaluate_requested.connect(self.open_evaluation)
         self._build_menu()
         self.sidebar.setCurrentRow(0)
         if store is not None:
@@ -329,16 +334,30 @@ class MainWindow(QMainWindow):
             overwrite = True
         self.export_version(version, out, overwrite)
 
-    def export_version(self, version: ModelVersion, out: Path, overwrite: bool = False) -> None:
+    def open_evaluation(self, version: ModelVersion) -> None:
+        self.show_page(self.evaluation_page)
+        self.evaluation_page.select_version(version)
+
+    def ask_export_archive(self, version: ModelVersion) -> None:
+        default = Path.home() / f"{version.model_name}-v{version.version}.tar.gz"
+        out, _ = QFileDialog.getSaveFileName(
+            self, "Export the bundle as archive", str(default), "Bundle archives (*.tar.gz)"
+        )
+        if out:  # the file dialog has already asked before replacing an existing file
+            self.export_version(version, Path(out), overwrite=True, archive=True)
+
+    def export_version(
+        self, version: ModelVersion, out: Path, overwrite: bool = False, archive: bool = False
+    ) -> None:
         from modelyard.deploy.bundle import export_bundle
 
         def done(bundle) -> None:
-            self.notify(f"Exported {version.label} to {bundle.path}.")
+            self.notify(f"Exported {version.label} to {bundle.path}. {bundle.onnx_text()}")
             self.show_page(self.deployments_page)
 
         self.notify(f"Exporting {version.label} to {out}…")
         self._export_task = tasks.start(
-            lambda _progress: export_bundle(self.store, version, out, overwrite),
+            lambda _progress: export_bundle(self.store, version, out, overwrite, archive),
             on_success=done,
             on_failure=lambda message: self.notify(message, True),
             on_finished=self._export_finished,
@@ -350,6 +369,7 @@ class MainWindow(QMainWindow):
     # ---- closing ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.cancel_import()
+        self.deployments_page.stop_test_serve()
         if self.supervisor is not None:
             self.supervisor.shutdown()
         self._closed = True

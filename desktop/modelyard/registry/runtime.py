@@ -137,3 +137,49 @@ def predict(model: Any, features: pd.DataFrame, signature: dict[str, Any]) -> di
             {str(c): round(float(p), 6) for c, p in zip(classes, row, strict=True)} for row in proba
         ]
     return result
+
+
+# ---- ONNX ------------------------------------------------------------------------------------
+def onnx_feed(
+    features: pd.DataFrame, inputs: list[dict[str, Any]], number_type: Any = np.float32
+) -> dict[str, np.ndarray]:
+    """One [n, 1] tensor per input column: numbers as `number_type`, categories as strings.
+
+    A missing category becomes "" (the ONNX graph imputes "" the way the model imputes NaN).
+    """
+    feed = {}
+    for column in inputs:
+        values = features[column["name"]]
+        if column["kind"] in NUMERIC_KINDS:
+            feed[column["name"]] = values.to_numpy(number_type).reshape(-1, 1)
+        else:
+            text = ["" if v is None or v != v else str(v) for v in values]
+            feed[column["name"]] = np.array(text, dtype=object).reshape(-1, 1)
+    return feed
+
+
+class OnnxModel:
+    """An ONNX graph behind the same predict/predict_proba/classes_ as the scikit-learn model."""
+
+    def __init__(self, data: bytes, signature: dict[str, Any]) -> None:
+        import onnxruntime
+
+        self.session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+        self.inputs = signature["inputs"]
+        types = {i.type for i in self.session.get_inputs()}
+        self.number_type = np.float64 if "tensor(double)" in types else np.float32
+        if signature.get("task") == "classification":
+            self.classes_ = np.array(signature.get("classes", []), dtype=object)
+            meta = self.session.get_modelmeta().custom_metadata_map
+            if meta.get("modelyard_probabilities") == "true":  # only if the native model has them
+                self.predict_proba = self._predict_proba
+
+    def _run(self, features: pd.DataFrame) -> list[Any]:
+        return self.session.run(None, onnx_feed(features, self.inputs, self.number_type))
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        out = np.asarray(self._run(features)[0])
+        return out.ravel()
+
+    def _predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self._run(features)[1])

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
+from modelyard.registry.audit import record
 from modelyard.store import Store, models
 from modelyard.store.entities import ModelVersion
 from modelyard.tracking.runs import get_run
@@ -86,6 +87,7 @@ def register(store: Store, run_ref: int | str, name: str) -> ModelVersion:
         )
         session.add(row)
         session.flush()
+        record(session, name, "register", {}, {"version": row.version, "run_id": run.id})
         return ModelVersion.from_row(
             session.scalar(_version_query().where(models.ModelVersion.id == row.id))
         )

@@ -162,3 +162,31 @@ class RunEnergy(Base):
     co2_g: Mapped[float] = mapped_column(Float)
     prices: Mapped[dict[str, Any]]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelAlias(Base):
+    """A named pointer (staging, production, archived, or any custom name) to one version."""
+
+    __tablename__ = "model_aliases"
+    __table_args__ = (UniqueConstraint("model_id", "alias"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("registered_models.id", ondelete="CASCADE"))
+    alias: Mapped[str] = mapped_column(String(100))
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE")
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegistryEvent(Base):
+    """The registry's audit log: every change, with the state before and after it."""
+
+    __tablename__ = "registry_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    model_name: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(50))
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any]]

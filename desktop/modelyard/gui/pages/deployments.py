@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page
 from modelyard.gui.widgets import fill_table, make_table, selected_key
 
@@ -30,8 +31,20 @@ class DeploymentsPage(Page):
         self.verify_button.clicked.connect(self.verify_selected)
         self.open_button = QPushButton("Open folder")
         self.open_button.clicked.connect(self._open_selected)
+        self.serve_button = QPushButton("Test-serve")
+        self.serve_button.setToolTip(
+            "Start the bundle's app on 127.0.0.1, send the first rows of its dataset, then stop it"
+        )
+        self.serve_button.clicked.connect(self.test_serve_selected)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop_test_serve)
+        self.stop_button.setEnabled(False)
         self.actions_layout.addWidget(self.verify_button)
+        self.actions_layout.addWidget(self.serve_button)
+        self.actions_layout.addWidget(self.stop_button)
         self.actions_layout.addWidget(self.open_button)
+        self.serve_task: tasks.Task | None = None
+        self.exchanges = make_table(("Request", "Rows", "Status", "Latency (ms)", "Answer"))
         self.table = make_table(("Model", "Folder", "Files", "Size", "Exported"))
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.result = QLabel()
@@ -40,7 +53,7 @@ class DeploymentsPage(Page):
         lower = QWidget()
         layout = QVBoxLayout(lower)
         layout.addWidget(self.result)
-        layout.addStretch(1)
+        layout.addWidget(self.exchanges, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
         splitter.addWidget(lower)
@@ -76,13 +89,13 @@ class DeploymentsPage(Page):
         has = self.selected() is not None
         self.verify_button.setEnabled(has and self._verify_task is None)
         self.open_button.setEnabled(has)
+        self.serve_button.setEnabled(has and self.serve_task is None)
 
     def verify_selected(self) -> None:
         deployment = self.selected()
         if deployment is None:
             return
         from modelyard.deploy.bundle import verify_bundle
-        from modelyard.gui import tasks
 
         self.verify_button.setEnabled(False)
         self.result.setText(f"Checking {deployment.path}…")
@@ -110,4 +123,53 @@ class DeploymentsPage(Page):
     def _open_selected(self) -> None:
         deployment = self.selected()
         if deployment is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(deployment.path))
+            path = Path(deployment.path)
+            folder = path if path.is_dir() else path.parent  # an archive opens its folder
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    # ---- test-serve -----------------------------------------------------------------------
+    def test_serve_selected(self) -> None:
+        deployment = self.selected()
+        if deployment is None or self.serve_task is not None:
+            return
+        from modelyard.deploy.testserve import records_for, serve_and_probe
+
+        store = self.store
+        version = deployment.model_version
+        log_dir = Path(store.home) / "test-serve-logs" if store.home else None
+
+        def work(progress):
+            records = records_for(store, version)
+            return serve_and_probe(Path(deployment.path), records, log_dir, progress)
+
+        fill_table(self.exchanges, [], [])
+        self._show_result(f"Starting {version.label} on 127.0.0.1…", ok=True)
+        self.serve_task = tasks.start(
+            work,
+            on_success=self._served,
+            on_failure=lambda message: self._show_result(message, ok=False),
+            on_progress=lambda _f, message: self.result.setText(message + "…"),
+            on_finished=self._serve_finished,
+        )
+        self.stop_button.setEnabled(True)
+        self._selection_changed()
+
+    def stop_test_serve(self) -> None:
+        if self.serve_task is not None:
+            self.serve_task.cancel()
+
+    def _served(self, report) -> None:
+        import json
+
+        rows = [
+            (i + 1, e.rows, e.status, round(e.latency_ms, 1), json.dumps(e.answer)[:300])
+            for i, e in enumerate(report.exchanges)
+        ]
+        fill_table(self.exchanges, rows, list(range(len(rows))), select_first=False)
+        ok = all(e.status == 200 for e in report.exchanges)
+        self._show_result(report.describe(), ok=ok)
+
+    def _serve_finished(self) -> None:
+        self.serve_task = None
+        self.stop_button.setEnabled(False)
+        self._selection_changed()

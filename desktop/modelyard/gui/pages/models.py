@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QInputDialog, QPushButton, QSplitter
 
 from modelyard.cli.format import metrics_text
+from modelyard.errors import ModelyardError
 from modelyard.gui.pages.base import Page
+from modelyard.gui.pages.model_detail import ModelDetail
 from modelyard.gui.widgets import fill_table, make_table, selected_key
 
 if TYPE_CHECKING:
@@ -23,29 +25,61 @@ class ModelsPage(Page):
         "Registering the same name again adds version 2, 3, …"
     )
     export_requested = Signal(object)  # ModelVersion
+    export_archive_requested = Signal(object)  # ModelVersion
+    evaluate_requested = Signal(object)  # ModelVersion
 
     def __init__(self, store=None, parent=None) -> None:
         super().__init__(store, parent)
         self.export_button = QPushButton("Export bundle…")
         self.export_button.clicked.connect(self._request_export)
         self.actions_layout.addWidget(self.export_button)
+        self.archive_button = QPushButton("Export .tar.gz…")
+        self.archive_button.clicked.connect(self._request_archive)
+        self.actions_layout.addWidget(self.archive_button)
+        self.evaluate_button = QPushButton("Evaluate…")
+        self.evaluate_button.clicked.connect(self._request_evaluation)
+        self.actions_layout.addWidget(self.evaluate_button)
+        self.alias_button = QPushButton("Set alias…")
+        self.alias_button.clicked.connect(self._ask_alias)
+        self.actions_layout.addWidget(self.alias_button)
+        self.rollback_button = QPushButton("Roll back production")
+        self.rollback_button.clicked.connect(self.rollback_production)
+        self.actions_layout.addWidget(self.rollback_button)
         self.table = make_table(
-            ("Model", "Version", "Kind", "Task", "Trained on", "Run", "Metrics", "Registered")
+            (
+                "Model",
+                "Version",
+                "Aliases",
+                "Kind",
+                "Task",
+                "Trained on",
+                "Run",
+                "Metrics",
+                "Registered",
+            )
         )
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.set_content(self.table)
+        self.detail = ModelDetail()
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setSizes([300, 300])
+        self.set_content(splitter)
         self._versions: dict[int, ModelVersion] = {}
         self._update_buttons()
 
     def load(self) -> None:
+        from modelyard.registry.aliases import all_aliases
         from modelyard.registry.service import list_models
 
         versions = [v for m in list_models(self.store) for v in reversed(m.versions)]
+        by_version = all_aliases(self.store)
         self._versions = {v.id: v for v in versions}
         rows = [
             (
                 v.model_name,
                 v.version,
+                ", ".join(by_version.get(v.id, [])),
                 v.model_kind,
                 v.task,
                 v.dataset.label,
@@ -64,9 +98,85 @@ class ModelsPage(Page):
         return self._versions.get(key) if key is not None else None
 
     def _update_buttons(self) -> None:
-        self.export_button.setEnabled(self.selected_version() is not None)
+        version = self.selected_version()
+        for button in (
+            self.export_button,
+            self.archive_button,
+            self.alias_button,
+            self.rollback_button,
+            self.evaluate_button,
+        ):
+            button.setEnabled(version is not None)
+        self._show_detail(version)
+
+    def _show_detail(self, version: ModelVersion | None) -> None:
+        if version is None or self.store is None:
+            self.detail.show_details(None)
+            return
+        from modelyard.registry.details import version_details
+
+        try:
+            self.detail.show_details(version_details(self.store, version))
+        except ModelyardError as exc:
+            self.detail.show_details(None)
+            self.message.emit(str(exc), True)
+
+    def _ask_alias(self) -> None:
+        from modelyard.registry.aliases import STANDARD_ALIASES
+
+        version = self.selected_version()
+        if version is None:
+            return
+        alias, ok = QInputDialog.getItem(
+            self,
+            "Set alias",
+            f"Point this alias at {version.label} (type any name for a custom alias):",
+            list(STANDARD_ALIASES),
+            1,
+            True,
+        )
+        if ok and alias:
+            self.set_alias(alias)
+
+    def set_alias(self, alias: str) -> None:
+        from modelyard.registry.aliases import set_alias
+
+        version = self.selected_version()
+        if version is None:
+            return
+        try:
+            change = set_alias(self.store, version.model_name, alias, version.version)
+        except ModelyardError as exc:
+            self.message.emit(str(exc), True)
+            return
+        self.message.emit(change.describe(), False)
+        self.refresh()
+
+    def rollback_production(self) -> None:
+        from modelyard.registry.aliases import rollback
+
+        version = self.selected_version()
+        if version is None:
+            return
+        try:
+            change = rollback(self.store, version.model_name)
+        except ModelyardError as exc:
+            self.message.emit(str(exc), True)
+            return
+        self.message.emit(change.describe(), False)
+        self.refresh()
 
     def _request_export(self) -> None:
         version = self.selected_version()
         if version is not None:
             self.export_requested.emit(version)
+
+    def _request_archive(self) -> None:
+        version = self.selected_version()
+        if version is not None:
+            self.export_archive_requested.emit(version)
+
+    def _request_evaluation(self) -> None:
+        version = self.selected_version()
+        if version is not None:
+            self.evaluate_requested.emit(version)

@@ -1,0 +1,87 @@
+"""Bundles as .tar.gz archives: writing one, and checking one without unpacking it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+from pathlib import Path, PurePosixPath
+
+from modelyard.errors import InvalidInputError
+
+ARCHIVE_SUFFIX = ".tar.gz"
+
+
+def is_archive(path: Path) -> bool:
+    return path.name.endswith(ARCHIVE_SUFFIX)
+
+
+def safe_member_name(name: str) -> bool:
+    pure = PurePosixPath(name)
+    return bool(name) and not pure.is_absolute() and ".." not in pure.parts and "\\" not in name
+
+
+def write_archive(folder: Path, out: Path, top: str) -> None:
+    """Pack `folder` under the single top directory `top`, with owner and times normalised."""
+
+    def clean(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        return info
+
+    with tarfile.open(out, "w:gz") as tar:
+        tar.add(folder, arcname=top, filter=clean)
+    os.chmod(out, 0o644)
+
+
+def read_members(path: Path) -> tuple[dict[str, str], dict]:
+    """sha256 of every file under the archive's top folder, and its manifest.json.
+
+    Names that are absolute or contain `..`, links and device files are refused before
+    anything is read, so a crafted archive cannot point outside itself.
+    """
+    try:
+        tar = tarfile.open(path, "r:gz")
+    except (tarfile.TarError, OSError) as exc:
+        raise InvalidInputError(f"{path} is not a readable .tar.gz archive.") from exc
+    with tar:
+        try:
+            members = tar.getmembers()
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise InvalidInputError(f"{path} is damaged and cannot be read.") from exc
+        unsafe = [m.name for m in members if not safe_member_name(m.name)]
+        if unsafe:
+            raise InvalidInputError(
+                f"{path} has members outside the bundle ({', '.join(unsafe[:5])}); refusing it."
+            )
+        odd = [m.name for m in members if not (m.isfile() or m.isdir())]
+        if odd:
+            raise InvalidInputError(
+                f"{path} has links or special files ({', '.join(odd[:5])}); refusing it."
+            )
+        tops = {PurePosixPath(m.name).parts[0] for m in members}
+        if len(tops) != 1:
+            raise InvalidInputError(f"{path} must hold exactly one bundle folder.")
+        top = tops.pop()
+        hashes: dict[str, str] = {}
+        manifest = None
+        for member in members:
+            if not member.isfile():
+                continue
+            rel = PurePosixPath(member.name).relative_to(top).as_posix()
+            data = tar.extractfile(member)
+            assert data is not None
+            if rel == "manifest.json":
+                try:
+                    manifest = json.loads(data.read())
+                except ValueError as exc:
+                    raise InvalidInputError(f"{path}: manifest.json is damaged.") from exc
+                continue
+            digest = hashlib.sha256()
+            while chunk := data.read(1 << 20):
+                digest.update(chunk)
+            hashes[rel] = digest.hexdigest()
+    if manifest is None:
+        raise InvalidInputError(f"{path} has no manifest.json; it is not a Modelyard bundle.")
+    return hashes, manifest

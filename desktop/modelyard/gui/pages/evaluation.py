@@ -1,0 +1,267 @@
+"""Evaluation page: a model version on its holdout or another dataset, optionally against a
+champion, with curves, tables and a Promote action. The work runs off the GUI thread."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from modelyard.gui import tasks
+from modelyard.gui.pages.base import Page
+from modelyard.gui.widgets import fill_table, make_table
+
+if TYPE_CHECKING:
+    from modelyard.store.entities import ModelVersion
+
+HOLDOUT = "The run's holdout (re-created from its seed)"
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+class EvaluationPage(Page):
+    title = "Evaluation"
+    empty_title = "Nothing to evaluate yet"
+    empty_hint = (
+        "Register a model on the Runs page first; then pick a version here (or press Evaluate… on\n"
+        "the Models page) to measure it on its holdout or on any dataset with the same columns."
+    )
+
+    def __init__(self, store=None, parent=None) -> None:
+        super().__init__(store, parent)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.clicked.connect(self.start_evaluation)
+        self.promote_button = QPushButton("Promote challenger to production")
+        self.promote_button.clicked.connect(self.promote)
+        self.promote_button.setEnabled(False)
+        self.actions_layout.addWidget(self.evaluate_button)
+        self.actions_layout.addWidget(self.promote_button)
+        self.version_box = QComboBox()
+        self.data_box = QComboBox()
+        self.champion_box = QComboBox()
+        form = QFormLayout()
+        form.addRow("Model version", self.version_box)
+        form.addRow("Evaluate on", self.data_box)
+        form.addRow("Compare with (champion)", self.champion_box)
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.verdict.setObjectName("verdict")
+        self.tabs = QTabWidget()
+        self.metrics_table = make_table(("Metric", "Value"))
+        self.class_table = make_table(("Class", "Precision", "Recall", "F1", "Support"))
+        self.confusion_table = make_table(("Actual \\ predicted",))
+        per_class = QWidget()
+        per_class_layout = QVBoxLayout(per_class)
+        per_class_layout.addWidget(self.class_table)
+        per_class_layout.addWidget(QLabel("Confusion matrix (rows: actual, columns: predicted)"))
+        per_class_layout.addWidget(self.confusion_table)
+        self.worst_table = make_table(("Row",))
+        self.importance_table = make_table(("Feature", "Importance", "± std"))
+        self.charts = QWidget()
+        self.charts_layout = QVBoxLayout(self.charts)
+        self.plots: dict[str, Any] = {}
+        self.tabs.addTab(self.metrics_table, "Metrics")
+        self.tabs.addTab(per_class, "Per class")
+        self.tabs.addTab(self.charts, "Curves")
+        self.tabs.addTab(self.importance_table, "Feature importance")
+        self.tabs.addTab(self.worst_table, "Worst predictions")
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.addLayout(form)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.tabs, 1)
+        self.set_content(content)
+        self._versions: list[ModelVersion] = []
+        self._wanted: int | None = None
+        self.task: tasks.Task | None = None
+        self.result: Any = None
+
+    # ---- choices ------------------------------------------------------------------------
+    def load(self) -> None:
+        from modelyard.datasets.service import list_datasets
+        from modelyard.registry.service import list_models
+
+        self._versions = [v for m in list_models(self.store) for v in reversed(m.versions)]
+        wanted = self._wanted if self._wanted is not None else self.version_box.currentData()
+        champion = self.champion_box.currentData()
+        data = self.data_box.currentData()
+        self.version_box.clear()
+        self.champion_box.clear()
+        self.champion_box.addItem("No comparison", None)
+        for v in self._versions:
+            self.version_box.addItem(v.label, v.id)
+            self.champion_box.addItem(v.label, v.id)
+        self.data_box.clear()
+        self.data_box.addItem(HOLDOUT, None)
+        for dataset in list_datasets(self.store):
+            for dv in reversed(dataset.versions):
+                self.data_box.addItem(dv.label, dv.label)
+        for box, value in (
+            (self.version_box, wanted),
+            (self.champion_box, champion),
+            (self.data_box, data),
+        ):
+            index = box.findData(value)
+            if index >= 0:
+                box.setCurrentIndex(index)
+        self._wanted = None
+        self.show_empty(not self._versions)
+
+    def select_version(self, version: ModelVersion, champion: ModelVersion | None = None) -> None:
+        self._wanted = version.id
+        self.refresh()
+        if champion is not None:
+            self.champion_box.setCurrentIndex(self.champion_box.findData(champion.id))
+
+    def _version(self, version_id) -> ModelVersion | None:
+        return next((v for v in self._versions if v.id == version_id), None)
+
+    # ---- work ---------------------------------------------------------------------------
+    def start_evaluation(self) -> None:
+        version = self._version(self.version_box.currentData())
+        if version is None or self.task is not None:
+            return
+        champion = self._version(self.champion_box.currentData())
+        dataset = self.data_box.currentData()
+        store = self.store
+
+        def work(progress):
+            if champion is not None:
+                from modelyard.registry.comparison import compare
+
+                return compare(store, champion, version, dataset, progress)
+            from modelyard.registry.evaluation import evaluate
+
+            return evaluate(store, version, dataset, progress)
+
+        self.evaluate_button.setEnabled(False)
+        self.promote_button.setEnabled(False)
+        self.verdict.setText(f"Evaluating {version.label}…")
+        self.task = tasks.start(
+            work,
+            on_success=self.show_result,
+            on_failure=self._failed,
+            on_progress=lambda _f, message: self.verdict.setText(message + "…"),
+            on_finished=self._finished,
+        )
+
+    def _failed(self, message: str) -> None:
+        self.verdict.setText("")
+        self.message.emit(message, True)
+
+    def _finished(self) -> None:
+        self.task = None
+        self.evaluate_button.setEnabled(True)
+
+    def promote(self) -> None:
+        from modelyard.errors import ModelyardError
+        from modelyard.registry.aliases import PRODUCTION, set_alias
+
+        comparison = self.result
+        if comparison is None or not hasattr(comparison, "challenger"):
+            return
+        version = comparison.challenger.version
+        try:
+            change = set_alias(self.store, version.model_name, PRODUCTION, version.version)
+        except ModelyardError as exc:
+            self.message.emit(str(exc), True)
+            return
+        self.message.emit(change.describe(), False)
+
+    # ---- showing ------------------------------------------------------------------------
+    def show_result(self, result) -> None:
+        self.result = result
+        if hasattr(result, "challenger"):
+            main = result.challenger
+            rows = [(name, _fmt(a), _fmt(b)) for name, a, b in result.rows()]
+            self.metrics_table.setColumnCount(3)
+            self.metrics_table.setHorizontalHeaderLabels(
+                [
+                    "Metric",
+                    f"Champion {result.champion.version.label}",
+                    f"Challenger {main.version.label}",
+                ]
+            )
+            self.verdict.setText(result.verdict)
+            self.promote_button.setEnabled(
+                result.champion.version.model_name == main.version.model_name
+            )
+        else:
+            main = result
+            rows = [(name, _fmt(value)) for name, value in result.metrics.items()]
+            self.metrics_table.setColumnCount(2)
+            self.metrics_table.setHorizontalHeaderLabels(["Metric", "Value"])
+            self.verdict.setText(
+                f"{result.version.label} on {result.data_label}: {result.n_rows:,} rows."
+            )
+        fill_table(self.metrics_table, rows, [r[0] for r in rows], select_first=False)
+        self._show_tables(main)
+        self._show_charts(main)
+
+    def _show_tables(self, result) -> None:
+        rows = [
+            (r["class"], _fmt(r["precision"]), _fmt(r["recall"]), _fmt(r["f1"]), r["support"])
+            for r in result.per_class
+        ]
+        fill_table(self.class_table, rows, list(range(len(rows))), select_first=False)
+        labels = [str(c) for c in result.classes]
+        self.confusion_table.setColumnCount(len(labels) + 1)
+        self.confusion_table.setHorizontalHeaderLabels(["Actual \\ predicted", *labels])
+        rows = [(c, *row) for c, row in zip(labels, result.confusion, strict=True)]
+        fill_table(self.confusion_table, rows, list(range(len(rows))), select_first=False)
+        rows = [(n, _fmt(m), _fmt(s)) for n, m, s in result.importance]
+        fill_table(self.importance_table, rows, list(range(len(rows))), select_first=False)
+        keys = list(result.worst[0]) if result.worst else ["row"]
+        self.worst_table.setColumnCount(len(keys))
+        self.worst_table.setHorizontalHeaderLabels(keys)
+        rows = [[w.get(k) for k in keys] for w in result.worst]
+        fill_table(self.worst_table, rows, list(range(len(rows))), select_first=False)
+
+    def _plot(self, key: str, title: str, x_label: str, y_label: str):
+        import pyqtgraph as pg
+
+        plot = self.plots.get(key)
+        if plot is None:
+            plot = pg.PlotWidget(background="w")
+            plot.showGrid(x=True, y=True, alpha=0.3)
+            plot.addLegend()
+            self.charts_layout.addWidget(plot)
+            self.plots[key] = plot
+        plot.clear()
+        plot.setTitle(title)
+        plot.setLabel("bottom", x_label)
+        plot.setLabel("left", y_label)
+        plot.setVisible(True)
+        return plot
+
+    def _show_charts(self, result) -> None:
+        import pyqtgraph as pg
+
+        for plot in self.plots.values():
+            plot.setVisible(False)
+        colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+        if result.task == "classification":
+            roc = self._plot("roc", "ROC curve", "false positive rate", "true positive rate")
+            roc.plot([0, 1], [0, 1], pen=pg.mkPen("#999", style=pg.QtCore.Qt.PenStyle.DashLine))
+            for i, (label, (xs, ys)) in enumerate(result.roc.items()):
+                roc.plot(xs, ys, pen=pg.mkPen(colours[i % 6], width=2), name=f"class {label}")
+            pr = self._plot("pr", "Precision–recall curve", "recall", "precision")
+            for i, (label, (xs, ys)) in enumerate(result.pr.items()):
+                pr.plot(xs, ys, pen=pg.mkPen(colours[i % 6], width=2), name=f"class {label}")
+        else:
+            plot = self._plot("residuals", "Residuals", "predicted", "actual − predicted")
+            predicted, residual = result.residuals
+            plot.plot(
+                predicted, residual, pen=None, symbol="o", symbolSize=4, symbolBrush=colours[0]
+            )
+            plot.addLine(y=0, pen=pg.mkPen("#999"))

@@ -1,0 +1,66 @@
+"""Everything known about one model version, gathered for the Models page and `models show`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from modelyard.registry.aliases import aliases
+from modelyard.registry.audit import RegistryEvent, audit_log
+from modelyard.store import Store
+from modelyard.store.entities import ModelVersion, Run
+from modelyard.tracking.runs import get_run
+
+
+@dataclass(frozen=True)
+class VersionDetails:
+    version: ModelVersion
+    run: Run
+    size: int
+    aliases: tuple[str, ...]
+    events: tuple[RegistryEvent, ...]
+
+    @property
+    def output(self) -> str:
+        sig = self.version.signature
+        if sig.get("task") == "classification":
+            classes = ", ".join(str(c) for c in sig.get("classes", []))
+            return f"class of '{sig.get('target')}' ({classes}) and class probabilities"
+        return f"number: predicted '{sig.get('target')}'"
+
+    def lineage(self) -> list[tuple[str, str]]:
+        """Model version → run → dataset version → source file, as (kind, label) steps."""
+        data = self.version.dataset
+        return [
+            ("Model version", self.version.label),
+            ("Run", f"run {self.run.id}: {self.run.model_kind}, seed {self.run.seed}"),
+            ("Dataset version", f"{data.label} (sha256 {data.content_hash[:12]}…)"),
+            ("Source file", f"{data.source_name} ({data.source_size:,} bytes)"),
+        ]
+
+    def text(self) -> str:
+        v, run, data = self.version, self.run, self.version.dataset
+        params = ", ".join(f"{k}={val}" for k, val in run.params.items()) or "defaults"
+        lines = [
+            f"{v.label}  ({v.model_kind}, {v.task})",
+            f"  aliases   {', '.join(self.aliases) or '-'}",
+            f"  run       {run.id} (seed {run.seed}, target {run.target})",
+            f"  trainer   {run.model_kind}: {params}",
+            f"  dataset   {data.label}  sha256 {data.content_hash}",
+            f"  source    {data.source_name} ({data.n_rows:,} rows × {data.n_cols} columns)",
+            f"  format    {v.format}, {self.size:,} bytes",
+            f"  output    {self.output}",
+            "  inputs    "
+            + ", ".join(f"{c['name']} ({c['kind']})" for c in v.signature.get("inputs", [])),
+            "  metrics   " + (", ".join(f"{k}={val:.4g}" for k, val in v.metrics.items()) or "-"),
+            "  lineage   " + " → ".join(label for _kind, label in self.lineage()),
+        ]
+        return "\n".join(lines)
+
+
+def version_details(store: Store, version: ModelVersion, events: int = 200) -> VersionDetails:
+    run = get_run(store, version.run_id)
+    path = store.blobs.open_path(version.blob)
+    names = tuple(a for a, n in aliases(store, version.model_name).items() if n == version.version)
+    log: list[Any] = audit_log(store, version.model_name, limit=events)
+    return VersionDetails(version, run, path.stat().st_size, names, tuple(log))
