@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from modelyard.datasets.readers import read_table
+from modelyard.datasets.readers import SUPPORTED, read_arrow
 from modelyard.datasets.schema import infer_columns
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.progress import NO_PROGRESS, Progress
 from modelyard.store import Store, models
 from modelyard.store.entities import Dataset, DatasetVersion
+
+FREE_SPACE_MARGIN = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,25 @@ def check_name(name: str) -> str:
     return name
 
 
+def default_name(path: Path) -> str:
+    """data.csv.gz → data: the file name without its data and compression suffixes."""
+    name = path.name
+    for suffix in reversed(path.suffixes[-2:]):
+        if suffix.lower() in SUPPORTED:
+            name = name[: -len(suffix)]
+    return name.replace(":", "_") or path.name.replace(":", "_")
+
+
+def ensure_free_space(folder: Path, needed: int, what: str) -> None:
+    """Refuse before writing anything when the store's disk cannot hold the import."""
+    free = shutil.disk_usage(folder).free
+    if needed + FREE_SPACE_MARGIN > free:
+        raise InvalidInputError(
+            f"There is not enough free disk space to import {what} "
+            f"({needed / 1e6:,.0f} MB needed, {free / 1e6:,.0f} MB free); free some space first."
+        )
+
+
 def import_file(
     store: Store, path: Path | str, name: str | None = None, progress: Progress = NO_PROGRESS
 ) -> ImportResult:
@@ -48,28 +70,30 @@ def import_file(
     Same content (sha256 of the stored Parquet) as any existing version creates nothing.
     Nothing is written until the file has been fully read and converted.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from modelyard.store.blobs import sha256_file
+
     path = Path(path)
-    name = check_name(name if name is not None else path.stem.replace(":", "_"))
+    name = check_name(name if name is not None else default_name(path))
     progress.report(0.0, f"Reading {path.name}")
-    frame = read_table(path)
-    progress.report(0.5, "Inferring column types")
+    source_size = path.stat().st_size if path.exists() else 0
+    ensure_free_space(store.blobs.root, source_size, path.name)
+    table = read_arrow(path, progress)
+    progress.report(0.7, "Inferring column types")
+    frame = table.to_pandas()
     columns = infer_columns(frame)
-    progress.report(0.6, "Writing Parquet")
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"{path.name} has a column with mixed value types that cannot be stored ({exc})."
-        ) from exc
+    del frame
+    progress.report(0.8, "Writing Parquet")
     tmp = store.blobs.temp_path(".parquet")
     try:
-        pq.write_table(table, tmp, compression="zstd")
-        progress.report(0.85, "Hashing")
-        from modelyard.store.blobs import sha256_file
-
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+        except OSError as exc:
+            raise InvalidInputError(
+                f"{path.name} could not be stored: {exc.strerror or exc} (is the disk full?)."
+            ) from exc
+        progress.report(0.9, "Hashing")
         sha = sha256_file(tmp)
         existing = find_by_hash(store, sha)
         if existing is not None:
@@ -79,7 +103,7 @@ def import_file(
     finally:
         tmp.unlink(missing_ok=True)
     try:
-        version = _record_version(store, name, sha, path, columns, len(frame))
+        version = _record_version(store, name, sha, path, source_size, columns, table.num_rows)
     except BaseException:
         if blob_created:
             store.blobs.delete(sha)
@@ -88,7 +112,7 @@ def import_file(
     return ImportResult(version, created=True)
 
 
-def _record_version(store, name, sha, path, columns, n_rows) -> DatasetVersion:
+def _record_version(store, name, sha, path, source_size, columns, n_rows) -> DatasetVersion:
     with store.session() as session:
         dataset = session.scalar(select(models.Dataset).where(models.Dataset.name == name))
         if dataset is None:
@@ -106,7 +130,7 @@ def _record_version(store, name, sha, path, columns, n_rows) -> DatasetVersion:
             version=(parent.version + 1) if parent else 1,
             content_hash=sha,
             source_name=path.name,
-            source_size=path.stat().st_size,
+            source_size=source_size,
             n_rows=n_rows,
             n_cols=len(columns),
             columns=[c.to_json() for c in columns],
