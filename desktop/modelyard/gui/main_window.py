@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._import_queue: list[tuple[Path, str | None]] = []
         self._import_task: tasks.Task | None = None
+        self._import_batch = None
         self._export_task: tasks.Task | None = None
 
         self.datasets_page = DatasetsPage()
@@ -158,8 +159,19 @@ class MainWindow(QMainWindow):
         if self.store is None:
             self.notify("The store is still opening; drop the file again in a moment.", True)
             return
+        from modelyard.datasets.drops import ImportBatch, expand_paths
+
         self.show_page(self.datasets_page)
-        self._import_queue.extend((Path(f), name) for f in files)
+        expanded, skipped = expand_paths(files)
+        if self._import_batch is None:
+            self._import_batch = ImportBatch()
+        self._import_batch.add_files(len(expanded) + len(skipped))
+        for message in skipped:
+            self._import_batch.fail(message)
+            self.notify(message, True)
+        self._import_queue.extend((f, name) for f in expanded)
+        if self._import_task is None and not self._import_queue:
+            self._finish_batch()
         self._start_next_import()
 
     def _start_next_import(self) -> None:
@@ -168,12 +180,14 @@ class MainWindow(QMainWindow):
         path, name = self._import_queue.pop(0)
         from modelyard.datasets.service import import_file
 
+        batch = self._import_batch
         strip = self.datasets_page.progress
-        strip.start(f"Importing {path.name}")
+        count = f" ({batch.position} of {batch.total})" if batch and batch.total > 1 else ""
+        strip.start(f"Importing {path.name}{count}")
         self._import_task = tasks.start(
             lambda progress: import_file(self.store, path, name=name, progress=progress),
             on_success=self._import_succeeded,
-            on_failure=lambda message: self.notify(message, True),
+            on_failure=self._import_failed,
             on_progress=strip.update_progress,
         )
         self._import_task.signals.cancelled.connect(
@@ -182,18 +196,33 @@ class MainWindow(QMainWindow):
         self._import_task.signals.finished.connect(self._import_finished)
 
     def _import_succeeded(self, result) -> None:
+        if self._import_batch is not None:
+            self._import_batch.succeeded(result.message)
         self.notify(result.message)
         self.datasets_page.refresh()
         self.datasets_page.select_version(result.version.id)
+
+    def _import_failed(self, message: str) -> None:
+        if self._import_batch is not None:
+            self._import_batch.fail(message)
+        self.notify(message, True)
 
     def _import_finished(self) -> None:
         self._import_task = None
         if not self._import_queue:
             self.datasets_page.progress.hide()
+            self._finish_batch()
         self._start_next_import()
+
+    def _finish_batch(self) -> None:
+        batch, self._import_batch = self._import_batch, None
+        summary = batch.summary() if batch else None
+        if summary:
+            self.notify(summary, bool(batch.failed))
 
     def cancel_import(self) -> None:
         self._import_queue.clear()
+        self._import_batch = None
         if self._import_task is not None:
             self._import_task.cancel()
 
