@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from modelyard.datasets import privacy as privacy_rules
+from modelyard.datasets.profile import compute_profile
 from modelyard.datasets.readers import SUPPORTED, read_arrow
 from modelyard.datasets.schema import infer_columns
 from modelyard.errors import InvalidInputError, NotFoundError
@@ -63,12 +65,17 @@ def ensure_free_space(folder: Path, needed: int, what: str) -> None:
 
 
 def import_file(
-    store: Store, path: Path | str, name: str | None = None, progress: Progress = NO_PROGRESS
+    store: Store,
+    path: Path | str,
+    name: str | None = None,
+    progress: Progress = NO_PROGRESS,
+    privacy: dict[str, str] | None = None,
 ) -> ImportResult:
     """Read a file, store it as a Parquet blob and record it as the next version of `name`.
 
     Same content (sha256 of the stored Parquet) as any existing version creates nothing.
-    Nothing is written until the file has been fully read and converted.
+    Nothing is written until the file has been fully read and converted. `privacy` maps a
+    column (or `*` for every column that looks personal) to keep/drop/mask/hash.
     """
     import pyarrow.parquet as pq
 
@@ -80,9 +87,14 @@ def import_file(
     source_size = path.stat().st_size if path.exists() else 0
     ensure_free_space(store.blobs.root, source_size, path.name)
     table = read_arrow(path, progress)
+    flagged = privacy_rules.detect_table(table)
+    table, applied = privacy_rules.apply(table, flagged, privacy or {})
     progress.report(0.7, "Inferring column types")
     frame = table.to_pandas()
     columns = infer_columns(frame)
+    progress.report(0.75, "Profiling")
+    found = {c: {"kind": k, "action": applied.get(c, "keep")} for c, k in flagged.items()}
+    profile = compute_profile(frame, columns, found)
     del frame
     progress.report(0.8, "Writing Parquet")
     tmp = store.blobs.temp_path(".parquet")
@@ -103,7 +115,9 @@ def import_file(
     finally:
         tmp.unlink(missing_ok=True)
     try:
-        version = _record_version(store, name, sha, path, source_size, columns, table.num_rows)
+        version = _record_version(
+            store, name, sha, path, source_size, columns, table.num_rows, profile
+        )
     except BaseException:
         if blob_created:
             store.blobs.delete(sha)
@@ -112,7 +126,9 @@ def import_file(
     return ImportResult(version, created=True)
 
 
-def _record_version(store, name, sha, path, source_size, columns, n_rows) -> DatasetVersion:
+def _record_version(
+    store, name, sha, path, source_size, columns, n_rows, profile
+) -> DatasetVersion:
     with store.session() as session:
         dataset = session.scalar(select(models.Dataset).where(models.Dataset.name == name))
         if dataset is None:
@@ -137,6 +153,8 @@ def _record_version(store, name, sha, path, source_size, columns, n_rows) -> Dat
             parent_id=parent.id if parent else None,
         )
         session.add(row)
+        session.flush()
+        session.add(models.DatasetProfile(version_id=row.id, profile=profile))
         session.flush()
         return DatasetVersion.from_row(row)
 

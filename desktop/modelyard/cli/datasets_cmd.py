@@ -1,0 +1,141 @@
+"""`modelyard datasets import|list|show|profile …`: the Datasets page without a display."""
+
+from __future__ import annotations
+
+import sys
+
+from modelyard.cli.format import table
+from modelyard.errors import ModelyardError
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def cmd_import(store, args) -> int:
+    from modelyard.datasets.drops import expand_paths
+    from modelyard.datasets.privacy import parse_choices
+    from modelyard.datasets.service import import_file
+
+    choices = parse_choices(args.privacy)
+    files, skipped = expand_paths(args.paths)
+    failures = list(skipped)
+    for message in skipped:
+        print(f"error: {message}", file=sys.stderr)
+    for path in files:
+        try:
+            print(import_file(store, path, name=args.name, privacy=choices).message)
+        except ModelyardError as exc:
+            failures.append(str(exc))
+            print(f"error: {exc}", file=sys.stderr)
+    if len(files) + len(skipped) > 1:
+        print(
+            f"Imported {len(files) + len(skipped) - len(failures)} of {len(files) + len(skipped)} files."
+        )
+    return 1 if failures else 0
+
+
+def cmd_show(store, args) -> int:
+    from modelyard.datasets.service import get_version
+
+    v = get_version(store, args.ref)
+    print(f"{v.label}  {v.n_rows:,} rows × {v.n_cols} columns")
+    print(f"  source   {v.source_name} ({v.source_size:,} bytes)")
+    print(f"  sha256   {v.content_hash}")
+    print(f"  created  {v.created_at:%Y-%m-%d %H:%M:%S}")
+    rows = [(c.name, c.kind, "yes" if c.nullable else "no", c.n_unique) for c in v.columns]
+    print(table(("column", "type", "nullable", "distinct"), rows))
+    return 0
+
+
+def cmd_profile(store, args) -> int:
+    from modelyard.datasets.profile import get_profile
+    from modelyard.datasets.service import get_version
+
+    version = get_version(store, args.ref)
+    profile = get_profile(store, version)
+    stats = profile["column_stats"]
+    if args.column:
+        if args.column not in stats:
+            raise ModelyardError(f"{version.label} has no column '{args.column}'.")
+        print(column_text(args.column, stats[args.column], profile["privacy"].get(args.column)))
+        return 0
+    print(
+        f"{version.label}: {profile['rows']:,} rows, {profile['columns']} columns, "
+        f"{profile['duplicate_rows']:,} duplicate rows, {profile['memory_bytes'] / 1e6:,.1f} MB in memory"
+    )
+    rows = [
+        (
+            name,
+            s["kind"],
+            s["count"],
+            s["missing"],
+            s["unique"],
+            _fmt(s.get("min")),
+            _fmt(s.get("max")),
+            _fmt(s.get("mean")),
+            _fmt(s.get("std")),
+            profile["privacy"].get(name, {}).get("kind", ""),
+        )
+        for name, s in stats.items()
+    ]
+    headers = (
+        "column",
+        "type",
+        "count",
+        "missing",
+        "unique",
+        "min",
+        "max",
+        "mean",
+        "std",
+        "personal",
+    )
+    print(table(headers, rows))
+    return 0
+
+
+def column_text(name: str, stats: dict, privacy: dict | None) -> str:
+    lines = [f"{name} ({stats['kind']})"]
+    for key in ("count", "missing", "unique", "min", "max", "mean", "std"):
+        if key in stats:
+            lines.append(f"  {key:<8} {_fmt(stats[key])}")
+    if "quantiles" in stats:
+        quantiles = ", ".join(f"{float(q):.0%}: {_fmt(v)}" for q, v in stats["quantiles"].items())
+        lines.append(f"  quantiles {quantiles}")
+    if stats.get("top"):
+        lines.append("  top      " + ", ".join(f"{v} ({n})" for v, n in stats["top"]))
+    if privacy:
+        lines.append(f"  looks like {privacy['kind']} data (at import: {privacy['action']})")
+    return "\n".join(lines)
+
+
+def add_parser(sub, cmd_list) -> None:
+    p = sub.add_parser("datasets", help="list, import, show and profile datasets")
+    p.set_defaults(func=cmd_list)
+    actions = p.add_subparsers(dest="datasets_command", metavar="ACTION")
+    a = actions.add_parser("list", help="every dataset version (the default)")
+    a.set_defaults(func=cmd_list)
+    a = actions.add_parser("import", help="import files or folders, each as a dataset version")
+    a.add_argument("paths", nargs="+", metavar="PATH")
+    a.add_argument("--name", help="dataset name (default: each file's name)")
+    a.add_argument(
+        "--privacy",
+        action="append",
+        default=[],
+        metavar="[COLUMN=]ACTION",
+        help="drop, mask or hash a column at import; without COLUMN: every column that looks "
+        "like e-mail, phone, card or IBAN numbers",
+    )
+    a.set_defaults(func=cmd_import)
+    a = actions.add_parser("show", help="a version's source, hash and columns")
+    a.add_argument("ref", metavar="NAME[:VERSION]")
+    a.set_defaults(func=cmd_show)
+    a = actions.add_parser("profile", help="statistics of every column, or of one")
+    a.add_argument("ref", metavar="NAME[:VERSION]")
+    a.add_argument("column", nargs="?")
+    a.set_defaults(func=cmd_profile)

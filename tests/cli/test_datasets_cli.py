@@ -1,0 +1,57 @@
+"""`modelyard datasets …` in-process, against the test's own store."""
+
+from modelyard.cli.main import main
+from tests.conftest import store_snapshot
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_several_paths_then_list_show_and_profile(home, store, capsys, sample_csv, tmp_path):
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "b.tsv").write_text("x\ty\n1\ta\n2\tb\n")
+    (folder / "bad.csv").write_text("a,a\n1,2\n")
+    code, out, err = run(capsys, "datasets", "import", sample_csv, folder)
+    assert code == 1
+    assert "Imported customer_churn.csv as customer_churn:1" in out
+    assert "Imported 2 of 3 files." in out
+    assert (
+        err.strip()
+        == "error: bad.csv has more than one column named 'a'; give every column its own name."
+    )
+
+    code, out, _ = run(capsys, "datasets")
+    assert code == 0 and "customer_churn:1" in out and "b:1" in out
+    assert run(capsys, "datasets", "list")[1] == out
+
+    code, out, _ = run(capsys, "datasets", "show", "customer_churn")
+    assert code == 0 and "2,000 rows × 10 columns" in out and "tenure_months" in out
+
+    code, out, _ = run(capsys, "datasets", "profile", "customer_churn")
+    assert "0 duplicate rows" in out and "total_charges" in out
+    code, out, _ = run(capsys, "datasets", "profile", "customer_churn", "contract")
+    assert code == 0 and "month-to-month" in out and "missing  0" in out
+    code, _, err = run(capsys, "datasets", "profile", "customer_churn", "nope")
+    assert code == 1 and "has no column 'nope'" in err
+
+
+def test_privacy_option_and_bad_choice(home, store, capsys, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("email,n\nann@example.com,1\nbob@example.org,2\ncy@example.net,3\n")
+    before = store_snapshot(store)
+    code, _, err = run(capsys, "datasets", "import", path, "--privacy", "email=shred")
+    assert code == 1 and "not a privacy action" in err
+    assert store_snapshot(store) == before
+    code, out, _ = run(capsys, "datasets", "import", path, "--privacy", "mask")
+    assert code == 0
+    code, out, _ = run(capsys, "datasets", "profile", "people", "email")
+    assert "looks like e-mail data (at import: mask)" in out
+
+
+def test_top_level_import_still_works(home, store, capsys, sample_csv):
+    code, out, _ = run(capsys, "import", sample_csv, "--name", "churn")
+    assert code == 0 and "as churn:1" in out
