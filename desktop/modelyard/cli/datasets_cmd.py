@@ -5,15 +5,8 @@ from __future__ import annotations
 import sys
 
 from modelyard.cli.format import table
+from modelyard.datasets.profile import format_value
 from modelyard.errors import ModelyardError
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
 
 
 def cmd_import(store, args) -> int:
@@ -53,7 +46,7 @@ def cmd_show(store, args) -> int:
 
 
 def cmd_profile(store, args) -> int:
-    from modelyard.datasets.profile import get_profile
+    from modelyard.datasets.profile import describe_column, get_profile
     from modelyard.datasets.service import get_version
 
     version = get_version(store, args.ref)
@@ -62,7 +55,7 @@ def cmd_profile(store, args) -> int:
     if args.column:
         if args.column not in stats:
             raise ModelyardError(f"{version.label} has no column '{args.column}'.")
-        print(column_text(args.column, stats[args.column], profile["privacy"].get(args.column)))
+        print(describe_column(args.column, stats[args.column], profile["privacy"].get(args.column)))
         return 0
     print(
         f"{version.label}: {profile['rows']:,} rows, {profile['columns']} columns, "
@@ -75,10 +68,10 @@ def cmd_profile(store, args) -> int:
             s["count"],
             s["missing"],
             s["unique"],
-            _fmt(s.get("min")),
-            _fmt(s.get("max")),
-            _fmt(s.get("mean")),
-            _fmt(s.get("std")),
+            format_value(s.get("min")),
+            format_value(s.get("max")),
+            format_value(s.get("mean")),
+            format_value(s.get("std")),
             profile["privacy"].get(name, {}).get("kind", ""),
         )
         for name, s in stats.items()
@@ -97,21 +90,6 @@ def cmd_profile(store, args) -> int:
     )
     print(table(headers, rows))
     return 0
-
-
-def column_text(name: str, stats: dict, privacy: dict | None) -> str:
-    lines = [f"{name} ({stats['kind']})"]
-    for key in ("count", "missing", "unique", "min", "max", "mean", "std"):
-        if key in stats:
-            lines.append(f"  {key:<8} {_fmt(stats[key])}")
-    if "quantiles" in stats:
-        quantiles = ", ".join(f"{float(q):.0%}: {_fmt(v)}" for q, v in stats["quantiles"].items())
-        lines.append(f"  quantiles {quantiles}")
-    if stats.get("top"):
-        lines.append("  top      " + ", ".join(f"{v} ({n})" for v, n in stats["top"]))
-    if privacy:
-        lines.append(f"  looks like {privacy['kind']} data (at import: {privacy['action']})")
-    return "\n".join(lines)
 
 
 def add_parser(sub, cmd_list) -> None:

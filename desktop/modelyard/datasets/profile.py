@@ -88,3 +88,28 @@ def get_profile(store, version) -> dict:
         if session.get(models.DatasetProfile, version.id) is None:
             session.add(models.DatasetProfile(version_id=version.id, profile=profile))
     return profile
+
+
+def format_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def describe_column(name: str, stats: dict, privacy: dict | None) -> str:
+    lines = [f"{name} ({stats['kind']})"]
+    for key in ("count", "missing", "unique", "min", "max", "mean", "std"):
+        if key in stats:
+            lines.append(f"  {key:<8} {format_value(stats[key])}")
+    if "quantiles" in stats:
+        quantiles = ", ".join(
+            f"{float(q):.0%}: {format_value(v)}" for q, v in stats["quantiles"].items()
+        )
+        lines.append(f"  quantiles {quantiles}")
+    if stats.get("top"):
+        lines.append("  top      " + ", ".join(f"{v} ({n})" for v, n in stats["top"]))
+    if privacy:
+        lines.append(f"  looks like {privacy['kind']} data (at import: {privacy['action']})")
+    return "\n".join(lines)

@@ -181,11 +181,14 @@ class MainWindow(QMainWindow):
         from modelyard.datasets.service import import_file
 
         batch = self._import_batch
+        privacy = self.datasets_page.privacy_choice()
         strip = self.datasets_page.progress
         count = f" ({batch.position} of {batch.total})" if batch and batch.total > 1 else ""
         strip.start(f"Importing {path.name}{count}")
         self._import_task = tasks.start(
-            lambda progress: import_file(self.store, path, name=name, progress=progress),
+            lambda progress: import_file(
+                self.store, path, name=name, progress=progress, privacy=privacy
+            ),
             on_success=self._import_succeeded,
             on_failure=self._import_failed,
             on_progress=strip.update_progress,

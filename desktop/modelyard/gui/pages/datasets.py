@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QPushButton, QSplitter
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSplitter
 
 from modelyard.gui.pages.base import Page, dropped_files
+from modelyard.gui.profile_panel import ProfilePanel
 from modelyard.gui.widgets import ProgressStrip, fill_table, make_table, selected_key
 
 if TYPE_CHECKING:
@@ -34,6 +35,20 @@ class DatasetsPage(Page):
         self.new_run_button = QPushButton("New run…")
         self.new_run_button.setEnabled(False)
         self.new_run_button.clicked.connect(self._request_run)
+        self.privacy = QComboBox()
+        for label, action in (
+            ("keep", "keep"),
+            ("mask", "mask"),
+            ("hash", "hash"),
+            ("drop", "drop"),
+        ):
+            self.privacy.addItem(label, action)
+        self.privacy.setToolTip(
+            "What to do at import with columns that look like e-mail addresses, phone, "
+            "credit card or IBAN numbers"
+        )
+        self.actions_layout.addWidget(QLabel("Personal data:"))
+        self.actions_layout.addWidget(self.privacy)
         self.actions_layout.addWidget(self.import_button)
         self.actions_layout.addWidget(self.new_run_button)
         self.progress = ProgressStrip()
@@ -45,9 +60,16 @@ class DatasetsPage(Page):
         self.versions.itemSelectionChanged.connect(self._show_columns)
         self.versions.doubleClicked.connect(self._request_run)
         self.columns = make_table(("Column", "Type", "Missing values", "Distinct values"))
+        self.columns.itemSelectionChanged.connect(self._show_column_profile)
+        self.profile_panel = ProfilePanel()
+        self._profile: dict | None = None
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.columns)
+        lower.addWidget(self.profile_panel)
+        lower.setSizes([500, 500])
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.versions)
-        splitter.addWidget(self.columns)
+        splitter.addWidget(lower)
         splitter.setSizes([300, 300])
         self.set_content(splitter)
         self._by_id: dict[int, DatasetVersion] = {}
@@ -88,7 +110,21 @@ class DatasetsPage(Page):
         self.new_run_button.setEnabled(version is not None)
         columns = version.columns if version else ()
         rows = [(c.name, c.kind, "yes" if c.nullable else "no", c.n_unique) for c in columns]
+        self._profile = None
+        if version is not None:
+            from modelyard.datasets.profile import get_profile
+
+            self._profile = get_profile(self.store, version)
+        self.profile_panel.show_dataset(self._profile)
         fill_table(self.columns, rows, [c.name for c in columns], select_first=False)
+        self._show_column_profile()
+
+    def privacy_choice(self) -> dict[str, str]:
+        """The import option for columns that look personal: {'*': action}."""
+        return {"*": self.privacy.currentData()}
+
+    def _show_column_profile(self) -> None:
+        self.profile_panel.show_column(selected_key(self.columns), self._profile)
 
     def _request_run(self) -> None:
         version = self.selected_version()
