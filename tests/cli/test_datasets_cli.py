@@ -55,3 +55,25 @@ def test_privacy_option_and_bad_choice(home, store, capsys, tmp_path):
 def test_top_level_import_still_works(home, store, capsys, sample_csv):
     code, out, _ = run(capsys, "import", sample_csv, "--name", "churn")
     assert code == 0 and "as churn:1" in out
+
+
+def test_diff_and_delete(home, store, capsys, tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n1,x\n2,y\n")
+    run(capsys, "datasets", "import", path)
+    path.write_text("a,c\n1,x\n2,y\n3,z\n")
+    run(capsys, "datasets", "import", path)
+    code, out, _ = run(capsys, "datasets", "diff", "d")
+    assert code == 0
+    assert out.splitlines()[:3] == [
+        "d:1 → d:2: rows 2 → 3 (+1)",
+        "added columns: c",
+        "removed columns: b",
+    ]
+    assert run(capsys, "datasets", "diff", "d:1", "d:2")[1] == out
+    code, _, err = run(capsys, "datasets", "diff", "d:1")
+    assert code == 1 and "no previous version" in err
+    code, _, err = run(capsys, "datasets", "delete", "d:1")
+    assert code == 1 and "needs confirmation: add --yes" in err
+    code, out, _ = run(capsys, "datasets", "delete", "d:1", "--yes")
+    assert code == 0 and out.strip() == "Deleted d:1 and freed its stored file."

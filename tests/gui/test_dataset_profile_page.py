@@ -34,3 +34,38 @@ def test_personal_data_choice_applies_to_dropped_files(window, qtbot, store, tmp
     version = list_datasets(store)[0].versions[0]
     assert [c.name for c in version.columns] == ["n"]
     assert "Personal data: email (e-mail, drop)" in page.profile_panel.summary.text()
+
+
+def test_compare_and_delete_versions(window, store, tmp_path):
+    from modelyard.datasets.service import get_version, import_file
+    from modelyard.gui import version_actions
+
+    path = tmp_path / "d.csv"
+    path.write_text("a,b\n1,x\n2,y\n")
+    import_file(store, path)
+    path.write_text("a,c\n1,x\n2,y\n3,z\n")
+    v2 = import_file(store, path).version
+    page = window.datasets_page
+    page.refresh()
+    page.select_version(v2.id)
+    page.diff_button.click()
+    text = page.diff_dialog.report.toPlainText()
+    assert "d:1 → d:2: rows 2 → 3 (+1)" in text and "added columns: c" in text
+    page.diff_dialog.close()
+
+    asked = []
+    version_actions.delete_selected(page, v2, confirm=lambda *a: asked.append(a) or False)
+    assert len(asked) == 1 and get_version(store, "d").version == 2  # said no: kept
+    version_actions.delete_selected(page, v2, confirm=lambda *a: True)
+    assert window.banner.label.text() == "Deleted d:2 and freed its stored file."
+    assert page.versions.rowCount() == 1
+
+
+def test_delete_refuses_a_version_a_run_used(window, store, churn):
+    from modelyard.gui import version_actions
+    from tests.conftest import train_in_process
+
+    train_in_process(store, churn)
+    version_actions.delete_selected(window.datasets_page, churn, confirm=lambda *a: True)
+    assert "customer_churn:1 is kept: run" in window.banner.label.text()
+    assert window.banner.property("kind") == "error"

@@ -1,4 +1,4 @@
-"""`modelyard datasets import|list|show|profile …`: the Datasets page without a display."""
+"""`modelyard datasets import|list|show|profile|diff|delete …`: the Datasets page without a display."""
 
 from __future__ import annotations
 
@@ -34,9 +34,13 @@ def cmd_import(store, args) -> int:
 
 def cmd_show(store, args) -> int:
     from modelyard.datasets.service import get_version
+    from modelyard.datasets.versions import parent_of, users_of
 
     v = get_version(store, args.ref)
+    parent = parent_of(store, v)
     print(f"{v.label}  {v.n_rows:,} rows × {v.n_cols} columns")
+    print(f"  parent   {parent.label if parent else '(first version)'}")
+    print(f"  used by  {', '.join(users_of(store, v)) or 'nothing yet'}")
     print(f"  source   {v.source_name} ({v.source_size:,} bytes)")
     print(f"  sha256   {v.content_hash}")
     print(f"  created  {v.created_at:%Y-%m-%d %H:%M:%S}")
@@ -92,6 +96,40 @@ def cmd_profile(store, args) -> int:
     return 0
 
 
+def cmd_diff(store, args) -> int:
+    from modelyard.datasets.service import get_version
+    from modelyard.datasets.versions import diff_versions, parent_of
+
+    new = get_version(store, args.new if args.new else args.old)
+    if args.new:
+        old = get_version(store, args.old)
+    else:
+        old = parent_of(store, new)
+        if old is None:
+            raise ModelyardError(f"{new.label} has no previous version; name two versions.")
+    print("\n".join(diff_versions(store, old, new).lines()))
+    return 0
+
+
+def cmd_delete(store, args) -> int:
+    from modelyard.datasets.service import get_version
+    from modelyard.datasets.versions import delete_version, users_of
+
+    version = get_version(store, args.ref)
+    if not args.yes:
+        users = users_of(store, version)
+        if users or not sys.stdin.isatty():
+            if users:
+                delete_version(store, version)  # refuses and names the users
+            raise ModelyardError(f"Deleting {version.label} needs confirmation: add --yes.")
+        answer = input(f"Delete {version.label} ({version.n_rows:,} rows)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing was deleted.")
+            return 1
+    print(delete_version(store, version))
+    return 0
+
+
 def add_parser(sub, cmd_list) -> None:
     p = sub.add_parser("datasets", help="list, import, show and profile datasets")
     p.set_defaults(func=cmd_list)
@@ -117,3 +155,11 @@ def add_parser(sub, cmd_list) -> None:
     a.add_argument("ref", metavar="NAME[:VERSION]")
     a.add_argument("column", nargs="?")
     a.set_defaults(func=cmd_profile)
+    a = actions.add_parser("diff", help="schema, rows and moved distributions between versions")
+    a.add_argument("old", metavar="NAME[:VERSION]", help="alone: compare with its parent")
+    a.add_argument("new", nargs="?", metavar="NAME[:VERSION]")
+    a.set_defaults(func=cmd_diff)
+    a = actions.add_parser("delete", help="delete a version that no run or model used")
+    a.add_argument("ref", metavar="NAME:VERSION")
+    a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    a.set_defaults(func=cmd_delete)

@@ -49,6 +49,13 @@ class DatasetsPage(Page):
         )
         self.actions_layout.addWidget(QLabel("Personal data:"))
         self.actions_layout.addWidget(self.privacy)
+        self.diff_button = QPushButton("Compare…")
+        self.diff_button.clicked.connect(self._compare)
+        self.delete_button = QPushButton("Delete version…")
+        self.delete_button.clicked.connect(self._delete)
+        self.diff_dialog = None
+        self.actions_layout.addWidget(self.diff_button)
+        self.actions_layout.addWidget(self.delete_button)
         self.actions_layout.addWidget(self.import_button)
         self.actions_layout.addWidget(self.new_run_button)
         self.progress = ProgressStrip()
@@ -108,6 +115,8 @@ class DatasetsPage(Page):
     def _show_columns(self) -> None:
         version = self.selected_version()
         self.new_run_button.setEnabled(version is not None)
+        self.diff_button.setEnabled(version is not None)
+        self.delete_button.setEnabled(version is not None)
         columns = version.columns if version else ()
         rows = [(c.name, c.kind, "yes" if c.nullable else "no", c.n_unique) for c in columns]
         self._profile = None
@@ -125,6 +134,18 @@ class DatasetsPage(Page):
 
     def _show_column_profile(self) -> None:
         self.profile_panel.show_column(selected_key(self.columns), self._profile)
+
+    def _compare(self) -> None:
+        from modelyard.gui.version_actions import open_diff
+
+        if (version := self.selected_version()) is not None:
+            open_diff(self, version)
+
+    def _delete(self) -> None:
+        from modelyard.gui.version_actions import delete_selected
+
+        if (version := self.selected_version()) is not None:
+            delete_selected(self, version)
 
     def _request_run(self) -> None:
         version = self.selected_version()
