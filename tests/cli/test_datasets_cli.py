@@ -77,3 +77,30 @@ def test_diff_and_delete(home, store, capsys, tmp_path):
     assert code == 1 and "needs confirmation: add --yes" in err
     code, out, _ = run(capsys, "datasets", "delete", "d:1", "--yes")
     assert code == 0 and out.strip() == "Deleted d:1 and freed its stored file."
+
+
+def test_validate_adds_rules_and_reports_failing_rows(home, store, capsys, tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text("age,plan\n30,a\n41,b\n")
+    run(capsys, "datasets", "import", path)
+    code, out, _ = run(
+        capsys,
+        "datasets",
+        "validate",
+        "v",
+        "--rule",
+        "age:range=18..65",
+        "--rule",
+        "plan:allowed=a,b",
+    )
+    assert code == 0 and "v:1: 2 of 2 rules passed; no problems." in out
+    code, _, err = run(capsys, "datasets", "validate", "v", "--rule", "age:between")
+    assert code == 1 and "not a rule kind" in err
+    path.write_text("age,plan\n30,a\n70,c\n99,a\n")
+    code, out, _ = run(capsys, "datasets", "import", path)
+    assert "Validation: 0 of 2 rules passed against v:1's schema" in out
+    code, out, _ = run(capsys, "datasets", "validate", "v:2")
+    assert code == 1
+    assert "✗ age in 18..65 — 2 of 3 rows" in out and "✗ plan in {a, b} — 1 of 3 rows" in out
+    code, out, _ = run(capsys, "datasets", "validate", "v:2", "--remove", "1", "--remove", "2")
+    assert code == 0 and "has no rules yet" in out

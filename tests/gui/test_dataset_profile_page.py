@@ -69,3 +69,32 @@ def test_delete_refuses_a_version_a_run_used(window, store, churn):
     version_actions.delete_selected(window.datasets_page, churn, confirm=lambda *a: True)
     assert "customer_churn:1 is kept: run" in window.banner.label.text()
     assert window.banner.property("kind") == "error"
+
+
+def test_rule_added_from_the_profile_is_checked_now_and_on_new_versions(window, store, tmp_path):
+    from modelyard.datasets.service import import_file
+
+    path = tmp_path / "v.csv"
+    path.write_text("age,plan\n30,a\n41,b\n")
+    v1 = import_file(store, path).version
+    page = window.datasets_page
+    page.refresh()
+    page.select_version(v1.id)
+    _select_column(page, "age")
+    assert page.profile_panel.add_rule_button.isEnabled()
+    page.profile_panel.add_rule_button.click()
+    dialog = page.rule_dialog
+    dialog.kind.setCurrentIndex(dialog.kind.findData("range"))
+    assert dialog.argument.text() == "30..41"  # suggested from the profile
+    dialog.argument.setText("oops")
+    dialog.accept()
+    assert "MIN..MAX" in dialog.error.text() and dialog.isVisible()
+    dialog.argument.setText("18..65")
+    dialog.accept()
+    assert "1 of 1 rules passed; no problems." in window.banner.label.text()
+
+    path.write_text("age,plan\n30,a\n70,c\n")
+    v2 = import_file(store, path).version
+    page.refresh()
+    page.select_version(v2.id)
+    assert "✗ age in 18..65 — 1 of 2 rows" in page.profile_panel.validation.text()

@@ -1,4 +1,4 @@
-"""`modelyard datasets import|list|show|profile|diff|delete …`: the Datasets page without a display."""
+"""`modelyard datasets import|list|show|profile|diff|validate|delete …`: the Datasets page without a display."""
 
 from __future__ import annotations
 
@@ -130,6 +130,33 @@ def cmd_delete(store, args) -> int:
     return 0
 
 
+def cmd_validate(store, args) -> int:
+    from modelyard.datasets.service import get_version
+    from modelyard.datasets.validation import (
+        add_rule,
+        list_rules,
+        parse_rule,
+        remove_rule,
+        report_lines,
+        validate_version,
+    )
+
+    version = get_version(store, args.ref)
+    specs = [parse_rule(spec) for spec in args.rule]  # all checked before any is stored
+    for rule_id in args.remove:
+        remove_rule(store, version.dataset_name, rule_id)
+    for column, kind, params in specs:
+        add_rule(store, version, column, kind, params)
+    rules = list_rules(store, version.dataset_name)
+    if rules:
+        print(table(("id", "rule"), [(r.id, r.describe()) for r in rules]))
+    else:
+        print(f"{version.dataset_name} has no rules yet; add one with --rule COLUMN:KIND[=ARG].")
+    report = validate_version(store, version)
+    print(f"{version.label}: " + "\n".join(report_lines(report)))
+    return 1 if report["failures"] else 0
+
+
 def add_parser(sub, cmd_list) -> None:
     p = sub.add_parser("datasets", help="list, import, show and profile datasets")
     p.set_defaults(func=cmd_list)
@@ -159,6 +186,17 @@ def add_parser(sub, cmd_list) -> None:
     a.add_argument("old", metavar="NAME[:VERSION]", help="alone: compare with its parent")
     a.add_argument("new", nargs="?", metavar="NAME[:VERSION]")
     a.set_defaults(func=cmd_diff)
+    a = actions.add_parser("validate", help="add or remove rules, then check a version")
+    a.add_argument("ref", metavar="NAME[:VERSION]")
+    a.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="COLUMN:KIND[=ARG]",
+        help="age:not_null, age:range=0..120, plan:allowed=a,b, id:unique, email:pattern=REGEX",
+    )
+    a.add_argument("--remove", action="append", default=[], type=int, metavar="RULE_ID")
+    a.set_defaults(func=cmd_validate)
     a = actions.add_parser("delete", help="delete a version that no run or model used")
     a.add_argument("ref", metavar="NAME:VERSION")
     a.add_argument("--yes", action="store_true", help="do not ask for confirmation")

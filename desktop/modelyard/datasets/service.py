@@ -25,12 +25,18 @@ FREE_SPACE_MARGIN = 16 << 20
 class ImportResult:
     version: DatasetVersion
     created: bool
+    validation: dict | None = None
 
     @property
     def message(self) -> str:
         v = self.version
         if self.created:
-            return f"Imported {v.source_name} as {v.label}: {v.n_rows:,} rows × {v.n_cols} columns."
+            text = f"Imported {v.source_name} as {v.label}: {v.n_rows:,} rows × {v.n_cols} columns."
+            if self.validation and self.validation["failures"]:
+                from modelyard.datasets.validation import report_lines
+
+                text += "\nValidation: " + "\n".join(report_lines(self.validation))
+            return text
         return f"{v.source_name} is already stored as {v.label} (same content); nothing was added."
 
 
@@ -95,6 +101,8 @@ def import_file(
     progress.report(0.75, "Profiling")
     found = {c: {"kind": k, "action": applied.get(c, "keep")} for c, k in flagged.items()}
     profile = compute_profile(frame, columns, found)
+    progress.report(0.78, "Validating")
+    validation = validate_frame(store, name, frame, columns)
     del frame
     progress.report(0.8, "Writing Parquet")
     tmp = store.blobs.temp_path(".parquet")
@@ -116,18 +124,29 @@ def import_file(
         tmp.unlink(missing_ok=True)
     try:
         version = _record_version(
-            store, name, sha, path, source_size, columns, table.num_rows, profile
+            store, name, sha, path, source_size, columns, table.num_rows, profile, validation
         )
     except BaseException:
         if blob_created:
             store.blobs.delete(sha)
         raise
     progress.report(1.0, "Done")
-    return ImportResult(version, created=True)
+    return ImportResult(version, created=True, validation=validation)
+
+
+def validate_frame(store: Store, name: str, frame, columns) -> dict:
+    """Check a new version against the dataset's rules and its latest version's schema."""
+    from modelyard.datasets.validation import check, list_rules
+
+    try:
+        previous = get_version(store, name)
+    except NotFoundError:
+        previous = None
+    return check(frame, columns, list_rules(store, name), previous)
 
 
 def _record_version(
-    store, name, sha, path, source_size, columns, n_rows, profile
+    store, name, sha, path, source_size, columns, n_rows, profile, validation
 ) -> DatasetVersion:
     with store.session() as session:
         dataset = session.scalar(select(models.Dataset).where(models.Dataset.name == name))
@@ -154,7 +173,9 @@ def _record_version(
         )
         session.add(row)
         session.flush()
-        session.add(models.DatasetProfile(version_id=row.id, profile=profile))
+        session.add(
+            models.DatasetProfile(version_id=row.id, profile=profile, validation=validation)
+        )
         session.flush()
         return DatasetVersion.from_row(row)
 

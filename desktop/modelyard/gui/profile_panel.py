@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
 class ProfilePanel(QWidget):
@@ -21,7 +21,16 @@ class ProfilePanel(QWidget):
         self.stats.setTextFormat(Qt.TextFormat.PlainText)
         self.stats.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.validation = QLabel()
+        self.validation.setWordWrap(True)
+        self.add_rule_button = QPushButton("Add rule…")
+        self.add_rule_button.setEnabled(False)
+        self.add_rule_button.setToolTip("Check this column on every new version of the dataset")
+        row = QHBoxLayout()
+        row.addWidget(self.validation, 1)
+        row.addWidget(self.add_rule_button)
         self._layout.addWidget(self.summary)
+        self._layout.addLayout(row)
         self._layout.addWidget(self.stats)
         self.plot = None
         self.chart_kind = ""  # "histogram", "bars" or "" (nothing drawn): for tests and a11y
@@ -44,10 +53,16 @@ class ProfilePanel(QWidget):
             f"{profile['memory_bytes'] / 1e6:,.1f} MB in memory.{personal}"
         )
 
+    def show_validation(self, report: dict | None) -> None:
+        from modelyard.datasets.validation import report_lines
+
+        self.validation.setText("\n".join(report_lines(report)) if report else "")
+
     def show_column(self, name: str | None, profile: dict | None) -> None:
         from modelyard.datasets.profile import describe_column
 
         stats = (profile or {}).get("column_stats", {}).get(name) if name else None
+        self.add_rule_button.setEnabled(stats is not None)
         if stats is None:
             self.stats.setText("")
             self._draw(None)

@@ -69,6 +69,8 @@ class DatasetsPage(Page):
         self.columns = make_table(("Column", "Type", "Missing values", "Distinct values"))
         self.columns.itemSelectionChanged.connect(self._show_column_profile)
         self.profile_panel = ProfilePanel()
+        self.profile_panel.add_rule_button.clicked.connect(self._add_rule)
+        self.rule_dialog = None
         self._profile: dict | None = None
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.columns)
@@ -125,8 +127,36 @@ class DatasetsPage(Page):
 
             self._profile = get_profile(self.store, version)
         self.profile_panel.show_dataset(self._profile)
+        self._show_validation(version)
         fill_table(self.columns, rows, [c.name for c in columns], select_first=False)
         self._show_column_profile()
+
+    def _show_validation(self, version) -> None:
+        from modelyard.datasets.validation import stored_report
+
+        report = stored_report(self.store, version) if version is not None else None
+        worth_showing = report and (report.get("rules") or report["failures"])
+        self.profile_panel.show_validation(report if worth_showing else None)
+
+    def _add_rule(self) -> None:
+        from modelyard.gui.rule_dialog import RuleDialog
+
+        version, column = self.selected_version(), selected_key(self.columns)
+        if version is None or column is None or self._profile is None:
+            return
+        stats = self._profile["column_stats"].get(column, {})
+        self.rule_dialog = RuleDialog(self.store, version, column, stats, self)
+        self.rule_dialog.accepted.connect(lambda: self._rule_added(version))
+        self.rule_dialog.open()
+
+    def _rule_added(self, version) -> None:
+        from modelyard.datasets.validation import report_lines
+
+        report = self.rule_dialog.report
+        self.profile_panel.show_validation(report)
+        self.message.emit(
+            f"{version.label}: " + "\n".join(report_lines(report)), bool(report["failures"])
+        )
 
     def privacy_choice(self) -> dict[str, str]:
         """The import option for columns that look personal: {'*': action}."""
