@@ -19,6 +19,7 @@ from modelyard.store import Store, models
 from modelyard.store.entities import Dataset, DatasetVersion
 
 FREE_SPACE_MARGIN = 16 << 20
+ROW_GROUP_ROWS = 65_536  # small row groups: a table view reads one page without the rest
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def import_file(
     tmp = store.blobs.temp_path(".parquet")
     try:
         try:
-            pq.write_table(table, tmp, compression="zstd")
+            pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
         except OSError as exc:
             raise InvalidInputError(
                 f"{path.name} could not be stored: {exc.strerror or exc} (is the disk full?)."

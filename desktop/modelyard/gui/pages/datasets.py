@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSplitter
+from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSplitter, QTabWidget
 
+from modelyard.errors import ModelyardError
 from modelyard.gui.pages.base import Page, dropped_files
 from modelyard.gui.profile_panel import ProfilePanel
+from modelyard.gui.rows_view import RowsView
 from modelyard.gui.widgets import ProgressStrip, fill_table, make_table, selected_key
 
 if TYPE_CHECKING:
@@ -76,9 +78,15 @@ class DatasetsPage(Page):
         lower.addWidget(self.columns)
         lower.addWidget(self.profile_panel)
         lower.setSizes([500, 500])
+        self.rows_view = RowsView()
+        self.rows_view.message.connect(self.message)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(lower, "Columns and profile")
+        self.tabs.addTab(self.rows_view, "Rows")
+        self.tabs.currentChanged.connect(self._show_rows)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.versions)
-        splitter.addWidget(lower)
+        splitter.addWidget(self.tabs)
         splitter.setSizes([300, 300])
         self.set_content(splitter)
         self._by_id: dict[int, DatasetVersion] = {}
@@ -130,6 +138,14 @@ class DatasetsPage(Page):
         self._show_validation(version)
         fill_table(self.columns, rows, [c.name for c in columns], select_first=False)
         self._show_column_profile()
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        if self.tabs.currentWidget() is self.rows_view:
+            try:
+                self.rows_view.show_version(self.store, self.selected_version())
+            except ModelyardError as exc:
+                self.message.emit(str(exc), True)
 
     def _show_validation(self, version) -> None:
         from modelyard.datasets.validation import stored_report
