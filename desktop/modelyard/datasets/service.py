@@ -77,31 +77,52 @@ def import_file(
     name: str | None = None,
     progress: Progress = NO_PROGRESS,
     privacy: dict[str, str] | None = None,
+    overrides: dict[str, dict] | None = None,
 ) -> ImportResult:
     """Read a file, store it as a Parquet blob and record it as the next version of `name`.
 
     Same content (sha256 of the stored Parquet) as any existing version creates nothing.
     Nothing is written until the file has been fully read and converted. `privacy` maps a
-    column (or `*` for every column that looks personal) to keep/drop/mask/hash.
+    column (or `*` for every column that looks personal) to keep/drop/mask/hash; `overrides`
+    maps a column to {"kind": …, "role": feature|target|ignore} chosen in a review.
     """
-    import pyarrow.parquet as pq
-
-    from modelyard.store.blobs import sha256_file
-
     path = Path(path)
     name = check_name(name if name is not None else default_name(path))
     progress.report(0.0, f"Reading {path.name}")
     source_size = path.stat().st_size if path.exists() else 0
     ensure_free_space(store.blobs.root, source_size, path.name)
     table = read_arrow(path, progress)
+    return store_table(store, table, path, source_size, name, progress, privacy, overrides)
+
+
+def store_table(
+    store: Store,
+    table,
+    path: Path,
+    source_size: int,
+    name: str,
+    progress: Progress = NO_PROGRESS,
+    privacy: dict[str, str] | None = None,
+    overrides: dict[str, dict] | None = None,
+) -> ImportResult:
+    """The second half of an import, for a table already read (and perhaps reviewed)."""
+    import pyarrow.parquet as pq
+
+    from modelyard.datasets.review import apply_overrides
+    from modelyard.store.blobs import sha256_file
+
+    name = check_name(name)
     flagged = privacy_rules.detect_table(table)
     table, applied = privacy_rules.apply(table, flagged, privacy or {})
+    table, kinds, roles = apply_overrides(table, overrides or {})
     progress.report(0.7, "Inferring column types")
     frame = table.to_pandas()
-    columns = infer_columns(frame)
+    columns = infer_columns(frame, kinds)
     progress.report(0.75, "Profiling")
     found = {c: {"kind": k, "action": applied.get(c, "keep")} for c, k in flagged.items()}
     profile = compute_profile(frame, columns, found)
+    if roles:
+        profile["roles"] = roles
     progress.report(0.78, "Validating")
     validation = validate_frame(store, name, frame, columns)
     del frame

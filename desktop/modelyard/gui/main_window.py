@@ -182,6 +182,10 @@ class MainWindow(QMainWindow):
 
         batch = self._import_batch
         privacy = self.datasets_page.privacy_choice()
+        if self.datasets_page.review_check.isChecked():
+            from modelyard.gui import review_flow
+
+            return review_flow.start(self, path, name, privacy)
         strip = self.datasets_page.progress
         count = f" ({batch.position} of {batch.total})" if batch and batch.total > 1 else ""
         strip.start(f"Importing {path.name}{count}")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSplitter, QTabWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QSplitter, QTabWidget
 
 from modelyard.errors import ModelyardError
 from modelyard.gui.pages.base import Page, dropped_files
@@ -49,6 +49,11 @@ class DatasetsPage(Page):
             "What to do at import with columns that look like e-mail addresses, phone, "
             "credit card or IBAN numbers"
         )
+        self.review_check = QCheckBox("Review before import")
+        self.review_check.setToolTip(
+            "Preview the first rows and change column types or roles before each file is saved"
+        )
+        self.actions_layout.addWidget(self.review_check)
         self.actions_layout.addWidget(QLabel("Personal data:"))
         self.actions_layout.addWidget(self.privacy)
         self.diff_button = QPushButton("Compare…")
