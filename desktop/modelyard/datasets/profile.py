@@ -21,69 +21,146 @@ def _text(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def profile_column(series, kind: str) -> dict:
-    import numpy as np
-    import pandas as pd
+def distinct(column) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    count = int(series.notna().sum())
-    stats: dict = {
-        "kind": kind,
-        "count": count,
-        "missing": int(len(series) - count),
-        "unique": int(series.nunique(dropna=True)),
-    }
-    present = series.dropna()
-    if kind in ("integer", "float") and count:
-        values = present.astype("float64")
+    if pa.types.is_null(column.type):
+        return 0
+    return pc.count_distinct(column, mode="only_valid").as_py()
+
+
+def infer_kinds(table) -> list:
+    """Column entities from an Arrow table, with the same rules as schema.infer_columns on the
+    pandas frame (integers with missing values load as floats) but without converting it."""
+    import pyarrow as pa
+
+    from modelyard.datasets.schema import CATEGORICAL_MAX_UNIQUE
+    from modelyard.store.entities import Column
+
+    columns = []
+    n_rows = table.num_rows
+    for field in table.schema:
+        column = table.column(field.name)
+        n_unique = distinct(column)
+        nullable = column.null_count > 0
+        t = field.type
+        if pa.types.is_boolean(t):
+            kind = "boolean"
+        elif pa.types.is_integer(t):
+            kind = "float" if nullable else "integer"
+        elif pa.types.is_floating(t):
+            kind = "float"
+        elif pa.types.is_timestamp(t) or pa.types.is_date(t):
+            kind = "datetime"
+        elif n_unique <= max(CATEGORICAL_MAX_UNIQUE, n_rows // 20) and n_unique < n_rows:
+            kind = "categorical"
+        else:
+            kind = "text"
+        columns.append(Column(field.name, kind, nullable, n_unique))
+    return columns
+
+
+def histogram(values) -> dict:
+    """Equal-width bins; one bin when every value is the same (numpy cannot widen a range
+    around a huge constant)."""
+    import numpy as np
+
+    low, high = float(values.min()), float(values.max())
+    if low == high:
+        return {"edges": [low, high], "counts": [len(values)]}
+    try:
+        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
+    except ValueError:  # a range too narrow for twenty distinct float edges
+        return {"edges": [low, high], "counts": [len(values)]}
+    return {"edges": [float(e) for e in edges], "counts": counts.tolist()}
+
+
+def profile_column(column, kind: str, unique: int) -> dict:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    count = len(column) - column.null_count
+    stats: dict = {"kind": kind, "count": count, "missing": column.null_count, "unique": unique}
+    numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+    if numeric and count:
+        values = column.drop_null().to_numpy().astype("float64", copy=False)
         values = values[np.isfinite(values)]
         if len(values):
+            quantiles = np.quantile(values, QUANTILES)
             stats.update(
                 min=_number(values.min()),
                 max=_number(values.max()),
                 mean=_number(values.mean()),
-                std=_number(values.std()) if len(values) > 1 else 0.0,
-                quantiles={str(q): _number(values.quantile(q)) for q in QUANTILES},
+                std=_number(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                quantiles={str(q): _number(v) for q, v in zip(QUANTILES, quantiles, strict=True)},
             )
-            counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
-            stats["histogram"] = {"edges": [float(e) for e in edges], "counts": counts.tolist()}
+            stats["histogram"] = histogram(values)
     elif kind == "datetime" and count:
-        stats.update(min=_text(present.min()), max=_text(present.max()))
-    if kind not in ("integer", "float") or stats["unique"] <= TOP_VALUES:
-        top = present.astype(str).value_counts().head(TOP_VALUES) if count else pd.Series()
-        stats["top"] = [[str(k), int(v)] for k, v in top.items()]
+        bounds = pc.min_max(column)
+        stats.update(min=_text(bounds["min"].as_py()), max=_text(bounds["max"].as_py()))
+    if (not numeric or unique <= TOP_VALUES) and count:
+        counted = pc.value_counts(column.drop_null())
+        counts = counted.field("counts").to_numpy()
+        top = np.argsort(-counts, kind="stable")[:TOP_VALUES]
+        values = counted.field("values")
+        stats["top"] = [[_text(values[int(i)].as_py()), int(counts[i])] for i in top]
+    elif not numeric:
+        stats["top"] = []
     return stats
 
 
-def compute_profile(frame, columns, privacy: dict[str, dict] | None = None) -> dict:
-    """Per column: count, missing, unique, min/max/mean/std, quantiles, top values, histogram;
-    per dataset: rows, columns, duplicate rows and memory."""
-    import pandas as pd
+def duplicate_rows(table) -> int:
+    import pyarrow as pa
 
-    kinds = {c.name: c.kind for c in columns}
-    hashed = pd.util.hash_pandas_object(frame, index=False)
+    if table.num_rows < 2:
+        return 0
+    try:
+        distinct = table.group_by(table.column_names).aggregate([]).num_rows
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        import pandas as pd
+
+        return int(pd.util.hash_pandas_object(table.to_pandas(), index=False).duplicated().sum())
+    return table.num_rows - distinct
+
+
+def compute_profile(table, columns, privacy: dict[str, dict] | None = None) -> dict:
+    """Per column: count, missing, unique, min/max/mean/std, quantiles, top values, histogram;
+    per dataset: rows, columns, duplicate rows and (Arrow) memory."""
+    kinds = {c.name: c for c in columns}
     profile = {
-        "rows": len(frame),
-        "columns": len(frame.columns),
-        "duplicate_rows": int(hashed.duplicated().sum()),
-        "memory_bytes": int(frame.memory_usage(deep=True, index=False).sum()),
+        "rows": table.num_rows,
+        "columns": table.num_columns,
+        "duplicate_rows": duplicate_rows(table),
+        "memory_bytes": int(table.nbytes),
         "column_stats": {},
         "privacy": dict(privacy or {}),
     }
-    for name in frame.columns:
-        profile["column_stats"][name] = profile_column(frame[name], kinds.get(name, "text"))
+    for name in table.column_names:
+        column = table.column(name)
+        meta = kinds.get(name)
+        unique = meta.n_unique if meta else None
+        if unique is None:
+            unique = distinct(column)
+        profile["column_stats"][name] = profile_column(
+            column, meta.kind if meta else "text", unique
+        )
     return profile
 
 
 def get_profile(store, version) -> dict:
     """The stored profile; versions imported before profiles existed get theirs now, once."""
-    from modelyard.datasets.service import load_frame
     from modelyard.store import models
 
     with store.session() as session:
         row = session.get(models.DatasetProfile, version.id)
         if row is not None:
             return row.profile
-    profile = compute_profile(load_frame(store, version), version.columns)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(store.blobs.open_path(version.content_hash))
+    profile = compute_profile(table, version.columns)
     with store.session() as session:
         if session.get(models.DatasetProfile, version.id) is None:
             session.add(models.DatasetProfile(version_id=version.id, profile=profile))

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from modelyard.datasets import privacy as privacy_rules
-from modelyard.datasets.profile import compute_profile
+from modelyard.datasets.profile import compute_profile, infer_kinds
 from modelyard.datasets.readers import SUPPORTED, read_arrow
-from modelyard.datasets.schema import infer_columns
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.progress import NO_PROGRESS, Progress
 from modelyard.store import Store, models
@@ -116,16 +115,14 @@ def store_table(
     table, applied = privacy_rules.apply(table, flagged, privacy or {})
     table, kinds, roles = apply_overrides(table, overrides or {})
     progress.report(0.7, "Inferring column types")
-    frame = table.to_pandas()
-    columns = infer_columns(frame, kinds)
+    columns = [replace(c, kind=kinds[c.name]) if c.name in kinds else c for c in infer_kinds(table)]
     progress.report(0.75, "Profiling")
     found = {c: {"kind": k, "action": applied.get(c, "keep")} for c, k in flagged.items()}
-    profile = compute_profile(frame, columns, found)
+    profile = compute_profile(table, columns, found)
     if roles:
         profile["roles"] = roles
     progress.report(0.78, "Validating")
-    validation = validate_frame(store, name, frame, columns)
-    del frame
+    validation = validate_table(store, name, table, columns)
     progress.report(0.8, "Writing Parquet")
     tmp = store.blobs.temp_path(".parquet")
     try:
@@ -156,7 +153,7 @@ def store_table(
     return ImportResult(version, created=True, validation=validation)
 
 
-def validate_frame(store: Store, name: str, frame, columns) -> dict:
+def validate_table(store: Store, name: str, table, columns) -> dict:
     """Check a new version against the dataset's rules and its latest version's schema."""
     from modelyard.datasets.validation import check, list_rules
 
@@ -164,7 +161,11 @@ def validate_frame(store: Store, name: str, frame, columns) -> dict:
         previous = get_version(store, name)
     except NotFoundError:
         previous = None
-    return check(frame, columns, list_rules(store, name), previous)
+    rules = list_rules(store, name)
+    needed = sorted({r.column for r in rules} & set(table.column_names))
+    frame = table.select(needed).to_pandas()  # only the columns that rules look at
+    frame.attrs["n_rows"] = table.num_rows
+    return check(frame, columns, rules, previous)
 
 
 def _record_version(

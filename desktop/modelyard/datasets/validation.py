@@ -135,7 +135,7 @@ def failing_rows(rule: Rule, frame) -> int:
     import pandas as pd
 
     if rule.column not in frame.columns:
-        return len(frame)
+        return frame.attrs.get("n_rows", len(frame))
     s = frame[rule.column]
     present = s.notna()
     if rule.kind == "not_null":
@@ -189,7 +189,7 @@ def check(frame, columns, rules: list[Rule], previous=None) -> dict:
         "rules": len(rules),
         "passed": passed,
         "failures": failures,
-        "rows": len(frame),
+        "rows": frame.attrs.get("n_rows", len(frame)),
     }
 
 
