@@ -21,16 +21,47 @@ def _text(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def distinct(column) -> int:
+def _mix(keys, codes):
+    """Fold one column's codes into 64-bit row keys (splitmix-style, wrapping arithmetic)."""
+    import numpy as np
+
+    keys ^= codes.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    keys *= np.uint64(0xBF58476D1CE4E5B9)
+    keys ^= keys >> np.uint64(31)
+    return keys
+
+
+def scan(table) -> tuple[dict[str, dict], int]:
+    """One hash pass per column: its distinct count and top values, and row keys from which the
+    duplicate rows are counted (two rows count as equal when all their values are)."""
+    import numpy as np
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pa.types.is_null(column.type):
-        return 0
-    return pc.count_distinct(column, mode="only_valid").as_py()
+    n_rows = table.num_rows
+    keys = np.zeros(n_rows, dtype=np.uint64)
+    found: dict[str, dict] = {}
+    with np.errstate(over="ignore"):
+        for name in table.column_names:
+            column = table.column(name)
+            if pa.types.is_null(column.type) or n_rows == 0:
+                found[name] = {"unique": 0, "top": []}
+                continue
+            array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+            encoded = pc.dictionary_encode(array)
+            codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            unique = len(encoded.dictionary)
+            counts = np.bincount(codes[codes >= 0], minlength=unique)
+            best = np.argsort(-counts, kind="stable")[:TOP_VALUES]
+            top = [[_text(encoded.dictionary[int(i)].as_py()), int(counts[i])] for i in best]
+            found[name] = {"unique": unique, "top": top}
+            keys = _mix(keys, codes + 1)
+    duplicates = int(pd.Series(keys).duplicated().sum()) if n_rows > 1 else 0
+    return found, duplicates
 
 
-def infer_kinds(table) -> list:
+def infer_kinds(table, scanned: dict[str, dict]) -> list:
     """Column entities from an Arrow table, with the same rules as schema.infer_columns on the
     pandas frame (integers with missing values load as floats) but without converting it."""
     import pyarrow as pa
@@ -42,7 +73,7 @@ def infer_kinds(table) -> list:
     n_rows = table.num_rows
     for field in table.schema:
         column = table.column(field.name)
-        n_unique = distinct(column)
+        n_unique = scanned[field.name]["unique"]
         nullable = column.null_count > 0
         t = field.type
         if pa.types.is_boolean(t):
@@ -76,12 +107,13 @@ def histogram(values) -> dict:
     return {"edges": [float(e) for e in edges], "counts": counts.tolist()}
 
 
-def profile_column(column, kind: str, unique: int) -> dict:
+def profile_column(column, kind: str, scanned: dict) -> dict:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     count = len(column) - column.null_count
+    unique = scanned["unique"]
     stats: dict = {"kind": kind, "count": count, "missing": column.null_count, "unique": unique}
     numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
     if numeric and count:
@@ -100,51 +132,28 @@ def profile_column(column, kind: str, unique: int) -> dict:
     elif kind == "datetime" and count:
         bounds = pc.min_max(column)
         stats.update(min=_text(bounds["min"].as_py()), max=_text(bounds["max"].as_py()))
-    if (not numeric or unique <= TOP_VALUES) and count:
-        counted = pc.value_counts(column.drop_null())
-        counts = counted.field("counts").to_numpy()
-        top = np.argsort(-counts, kind="stable")[:TOP_VALUES]
-        values = counted.field("values")
-        stats["top"] = [[_text(values[int(i)].as_py()), int(counts[i])] for i in top]
-    elif not numeric:
-        stats["top"] = []
+    if not numeric or unique <= TOP_VALUES:
+        stats["top"] = scanned["top"]
     return stats
 
 
-def duplicate_rows(table) -> int:
-    import pyarrow as pa
-
-    if table.num_rows < 2:
-        return 0
-    try:
-        distinct = table.group_by(table.column_names).aggregate([]).num_rows
-    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-        import pandas as pd
-
-        return int(pd.util.hash_pandas_object(table.to_pandas(), index=False).duplicated().sum())
-    return table.num_rows - distinct
-
-
-def compute_profile(table, columns, privacy: dict[str, dict] | None = None) -> dict:
+def compute_profile(table, columns, privacy: dict[str, dict] | None = None, scanned=None) -> dict:
     """Per column: count, missing, unique, min/max/mean/std, quantiles, top values, histogram;
-    per dataset: rows, columns, duplicate rows and (Arrow) memory."""
-    kinds = {c.name: c for c in columns}
+    per dataset: rows, columns, duplicate rows and (Arrow) memory. `scanned` is scan(table)'s
+    result when the caller already has it."""
+    per_column, duplicates = scanned if scanned is not None else scan(table)
+    kinds = {c.name: c.kind for c in columns}
     profile = {
         "rows": table.num_rows,
         "columns": table.num_columns,
-        "duplicate_rows": duplicate_rows(table),
+        "duplicate_rows": duplicates,
         "memory_bytes": int(table.nbytes),
         "column_stats": {},
         "privacy": dict(privacy or {}),
     }
     for name in table.column_names:
-        column = table.column(name)
-        meta = kinds.get(name)
-        unique = meta.n_unique if meta else None
-        if unique is None:
-            unique = distinct(column)
         profile["column_stats"][name] = profile_column(
-            column, meta.kind if meta else "text", unique
+            table.column(name), kinds.get(name, "text"), per_column[name]
         )
     return profile
 

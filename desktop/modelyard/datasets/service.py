@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from modelyard.datasets import privacy as privacy_rules
-from modelyard.datasets.profile import compute_profile, infer_kinds
+from modelyard.datasets.profile import compute_profile, infer_kinds, scan
 from modelyard.datasets.readers import SUPPORTED, read_arrow
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.progress import NO_PROGRESS, Progress
@@ -115,10 +115,14 @@ def store_table(
     table, applied = privacy_rules.apply(table, flagged, privacy or {})
     table, kinds, roles = apply_overrides(table, overrides or {})
     progress.report(0.7, "Inferring column types")
-    columns = [replace(c, kind=kinds[c.name]) if c.name in kinds else c for c in infer_kinds(table)]
+    scanned = scan(table)
+    columns = [
+        replace(c, kind=kinds[c.name]) if c.name in kinds else c
+        for c in infer_kinds(table, scanned[0])
+    ]
     progress.report(0.75, "Profiling")
     found = {c: {"kind": k, "action": applied.get(c, "keep")} for c, k in flagged.items()}
-    profile = compute_profile(table, columns, found)
+    profile = compute_profile(table, columns, found, scanned)
     if roles:
         profile["roles"] = roles
     progress.report(0.78, "Validating")
