@@ -35,7 +35,6 @@ def scan(table) -> tuple[dict[str, dict], int]:
     """One hash pass per column: its distinct count and top values, and row keys from which the
     duplicate rows are counted (two rows count as equal when all their values are)."""
     import numpy as np
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -57,7 +56,8 @@ def scan(table) -> tuple[dict[str, dict], int]:
             top = [[_text(encoded.dictionary[int(i)].as_py()), int(counts[i])] for i in best]
             found[name] = {"unique": unique, "top": top}
             keys = _mix(keys, codes + 1)
-    duplicates = int(pd.Series(keys).duplicated().sum()) if n_rows > 1 else 0
+    distinct_rows = pc.count_distinct(pa.array(keys)).as_py() if n_rows else 0
+    duplicates = n_rows - distinct_rows
     return found, duplicates
 
 

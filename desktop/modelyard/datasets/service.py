@@ -166,10 +166,12 @@ def validate_table(store: Store, name: str, table, columns) -> dict:
     except NotFoundError:
         previous = None
     rules = list_rules(store, name)
-    needed = sorted({r.column for r in rules} & set(table.column_names))
-    frame = table.select(needed).to_pandas()  # only the columns that rules look at
-    frame.attrs["n_rows"] = table.num_rows
-    return check(frame, columns, rules, previous)
+    frame = None
+    if rules:
+        needed = sorted({r.column for r in rules} & set(table.column_names))
+        frame = table.select(needed).to_pandas()  # only the columns that rules look at
+        frame.attrs["n_rows"] = table.num_rows
+    return check(frame, columns, rules, previous, table.num_rows)
 
 
 def _record_version(

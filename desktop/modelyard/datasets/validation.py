@@ -158,7 +158,7 @@ def failing_rows(rule: Rule, frame) -> int:
     raise InvalidInputError(f"Unknown rule kind '{rule.kind}'.")
 
 
-def check(frame, columns, rules: list[Rule], previous=None) -> dict:
+def check(frame, columns, rules: list[Rule], previous=None, n_rows: int | None = None) -> dict:
     """The report: schema changes against `previous` and the rows failing each rule."""
     failures = []
     if previous is not None:
@@ -189,7 +189,7 @@ def check(frame, columns, rules: list[Rule], previous=None) -> dict:
         "rules": len(rules),
         "passed": passed,
         "failures": failures,
-        "rows": frame.attrs.get("n_rows", len(frame)),
+        "rows": n_rows if n_rows is not None else len(frame),
     }
 
 
