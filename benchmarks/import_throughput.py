@@ -34,6 +34,7 @@ print(json.dumps({"seconds": seconds, "peak_kb": resource.getrusage(resource.RUS
 
 MODELYARD = """
 import json, resource, sys, time
+import numpy, pandas, pyarrow.compute, pyarrow.csv, pyarrow.parquet  # module loading is not timed, as for the peer
 from modelyard.store import open_store
 from modelyard.datasets.service import import_file
 store = open_store()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -105,46 +106,41 @@ def store_table(
     overrides: dict[str, dict] | None = None,
 ) -> ImportResult:
     """The second half of an import, for a table already read (and perhaps reviewed)."""
-    import pyarrow.parquet as pq
-
     from modelyard.datasets.review import apply_overrides
-    from modelyard.store.blobs import sha256_file
 
     name = check_name(name)
     flagged = privacy_rules.detect_table(table)
     table, applied = privacy_rules.apply(table, flagged, privacy or {})
     table, kinds, roles = apply_overrides(table, overrides or {})
-    progress.report(0.7, "Inferring column types")
-    scanned = scan(table)
-    columns = [
-        replace(c, kind=kinds[c.name]) if c.name in kinds else c
-        for c in infer_kinds(table, scanned[0])
-    ]
-    progress.report(0.75, "Profiling")
-    found = {c: {"kind": k, "action": applied.get(c, "keep")} for c, k in flagged.items()}
-    profile = compute_profile(table, columns, found, scanned)
-    if roles:
-        profile["roles"] = roles
-    progress.report(0.78, "Validating")
-    validation = validate_table(store, name, table, columns)
-    progress.report(0.8, "Writing Parquet")
     tmp = store.blobs.temp_path(".parquet")
-    try:
+    # the Parquet file is written and hashed on a second thread while this one profiles
+    with ThreadPoolExecutor(1, thread_name_prefix="parquet") as pool:
+        written = pool.submit(_write_and_hash, table, tmp, path.name)
         try:
-            pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
-        except OSError as exc:
-            raise InvalidInputError(
-                f"{path.name} could not be stored: {exc.strerror or exc} (is the disk full?)."
-            ) from exc
-        progress.report(0.9, "Hashing")
-        sha = sha256_file(tmp)
-        existing = find_by_hash(store, sha)
-        if existing is not None:
-            return ImportResult(existing, created=False)
-        progress.check()
-        _, blob_created = store.blobs.ingest(tmp, sha)
-    finally:
-        tmp.unlink(missing_ok=True)
+            progress.report(0.7, "Inferring column types")
+            scanned = scan(table)
+            columns = [
+                replace(c, kind=kinds[c.name]) if c.name in kinds else c
+                for c in infer_kinds(table, scanned[0])
+            ]
+            progress.report(0.75, "Profiling")
+            found = {c: {"kind": k, "action": applied.get(c, "keep")} for c, k in flagged.items()}
+            profile = compute_profile(table, columns, found, scanned)
+            if roles:
+                profile["roles"] = roles
+            progress.report(0.8, "Validating")
+            validation = validate_table(store, name, table, columns)
+            progress.report(0.85, "Writing Parquet")
+            sha = written.result()
+            progress.report(0.95, "Recording the version")
+            existing = find_by_hash(store, sha)
+            if existing is not None:
+                return ImportResult(existing, created=False)
+            progress.check()
+            _, blob_created = store.blobs.ingest(tmp, sha)
+        finally:
+            written.exception()  # never leave the writer running behind an error
+            tmp.unlink(missing_ok=True)
     try:
         version = _record_version(
             store, name, sha, path, source_size, columns, table.num_rows, profile, validation
@@ -155,6 +151,20 @@ def store_table(
         raise
     progress.report(1.0, "Done")
     return ImportResult(version, created=True, validation=validation)
+
+
+def _write_and_hash(table, tmp: Path, source: str) -> str:
+    import pyarrow.parquet as pq
+
+    from modelyard.store.blobs import sha256_file
+
+    try:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"{source} could not be stored: {exc.strerror or exc} (is the disk full?)."
+        ) from exc
+    return sha256_file(tmp)
 
 
 def validate_table(store: Store, name: str, table, columns) -> dict:
