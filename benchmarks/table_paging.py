@@ -3,7 +3,7 @@ against reading the whole Parquet file to show one page (what a naive viewer doe
 
     .venv/bin/python benchmarks/table_paging.py [--rows 10000000] [--pages 50]
 
-The Parquet file is written the way an import stores it (zstd, 65,536-row groups) into a
+The Parquet file is written the way an import stores it (zstd, 131,072-row groups) into a
 temporary folder under /tmp. Pages of 500 rows are fetched at random offsets (cold cache:
 each from a row group not read before), then sorted and filtered pages.
 Target (issue 3): under 50 ms per page.
@@ -64,6 +64,7 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     from modelyard.datasets.paging import ParquetPager
+    from modelyard.datasets.service import ROW_GROUP_ROWS
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -85,7 +86,7 @@ def main() -> None:
         assert len(first) == PAGE
 
         rng = random.Random(0)
-        group = 65_536
+        group = ROW_GROUP_ROWS
         groups = list(range(args.rows // group))
         rng.shuffle(groups)
         times = []

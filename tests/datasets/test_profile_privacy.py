@@ -104,3 +104,11 @@ def test_bad_privacy_choices_are_refused(store, tmp_path):
         parse_choices(["email=scramble"])
     with pytest.raises(InvalidInputError, match="no column 'nope'"):
         import_file(store, _people(tmp_path), privacy={"nope": "drop"})
+
+
+def test_duplicates_count_missing_values_as_equal(store, tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,b,c\n,x,1\n,x,1\n1.5,,2\n1.5,,2\n1.5,y,2\n0,x,1\n")
+    profile = get_profile(store, import_file(store, path).version)
+    assert profile["duplicate_rows"] == 2
+    assert profile["column_stats"]["c"]["top"] == [["1", 3], ["2", 3]]

@@ -31,6 +31,43 @@ def _mix(keys, codes):
     return keys
 
 
+def _top(counts):
+    import numpy as np
+
+    if len(counts) > TOP_VALUES:
+        part = np.argpartition(-counts, TOP_VALUES)[:TOP_VALUES]
+        return part[np.argsort(-counts[part], kind="stable")]
+    return np.argsort(-counts, kind="stable")
+
+
+def _scan_numbers(array) -> dict:
+    """Distinct count by hashing the values (no codes needed); top values only when few."""
+    import pyarrow.compute as pc
+
+    unique = pc.count_distinct(array, mode="only_valid").as_py()
+    if unique > TOP_VALUES:
+        return {"unique": unique, "top": []}
+    counted = pc.value_counts(array.drop_null())
+    pairs = sorted(
+        zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True),
+        key=lambda vc: -vc[1],
+    )
+    return {"unique": unique, "top": [[_text(v), int(n)] for v, n in pairs]}
+
+
+def _number_bits(array):
+    """The values' own bits as row-key material; missing values get a fixed pattern."""
+    import numpy as np
+
+    values = array.to_numpy(zero_copy_only=False)
+    if array.null_count:
+        values = np.where(np.isnan(values.astype("float64")), np.nan, values).astype("float64")
+        bits = values.view(np.uint64).copy()
+        bits[np.isnan(values)] = np.uint64(0x7FF8DEADBEEF0001)
+        return bits
+    return values.astype(np.float64 if values.dtype.kind == "f" else np.int64).view(np.uint64)
+
+
 def scan(table) -> tuple[dict[str, dict], int]:
     """One hash pass per column: its distinct count and top values, and row keys from which the
     duplicate rows are counted (two rows count as equal when all their values are)."""
@@ -48,11 +85,17 @@ def scan(table) -> tuple[dict[str, dict], int]:
                 found[name] = {"unique": 0, "top": []}
                 continue
             array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+            if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+                found[name] = _scan_numbers(array)
+                keys = _mix(keys, _number_bits(array))
+                continue
             encoded = pc.dictionary_encode(array)
-            codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            if encoded.null_count:
+                codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
             unique = len(encoded.dictionary)
             counts = np.bincount(codes[codes >= 0], minlength=unique)
-            best = np.argsort(-counts, kind="stable")[:TOP_VALUES]
+            best = _top(counts)
             top = [[_text(encoded.dictionary[int(i)].as_py()), int(counts[i])] for i in best]
             found[name] = {"unique": unique, "top": top}
             keys = _mix(keys, codes + 1)

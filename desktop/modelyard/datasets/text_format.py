@@ -7,6 +7,7 @@ import codecs
 import csv
 import gzip
 import io
+import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,9 +146,9 @@ def sniff_encoding(sample: bytes, name: str) -> str:
 
 
 def _is_number(text: str) -> bool:
+    """A finite number: header words like "nan" or "inf" do not count."""
     try:
-        float(text.replace(",", "."))
-        return True
+        return math.isfinite(float(text.replace(",", ".")))
     except ValueError:
         return False
 
@@ -208,20 +209,34 @@ def read_text(path: Path, progress: Progress = NO_PROGRESS):
         autogenerate_column_names=not dialect.header,
         block_size=4 << 20,
     )
-    parse_options = pacsv.ParseOptions(
-        delimiter=dialect.delimiter, newlines_in_values=True, invalid_row_handler=on_invalid_row
-    )
     convert_options = pacsv.ConvertOptions(
         null_values=NULL_VALUES, strings_can_be_null=True, quoted_strings_can_be_null=True
     )
-    stream = open_stream(path, progress)
-    try:
-        table = pacsv.read_csv(
-            stream,
-            read_options=read_options,
-            parse_options=parse_options,
-            convert_options=convert_options,
+
+    def attempt(newlines_in_values: bool):
+        parse_options = pacsv.ParseOptions(
+            delimiter=dialect.delimiter,
+            newlines_in_values=newlines_in_values,
+            invalid_row_handler=on_invalid_row,
         )
+        stream = open_stream(path, progress)
+        try:
+            return pacsv.read_csv(
+                stream,
+                read_options=read_options,
+                parse_options=parse_options,
+                convert_options=convert_options,
+            )
+        finally:
+            stream.close()
+
+    try:
+        try:
+            # parallel parsing needs rows that never span lines; most files qualify
+            table = attempt(newlines_in_values=False)
+        except pa.ArrowInvalid:
+            bad_rows.clear()
+            table = attempt(newlines_in_values=True)
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
             f"{path.name} has bytes that are not valid {dialect.encoding} text; "
@@ -238,8 +253,6 @@ def read_text(path: Path, progress: Progress = NO_PROGRESS):
         if "Empty CSV file" in message:
             raise InvalidInputError(f"{path.name} has no data.") from exc
         raise InvalidInputError(f"{path.name} could not be read as a table: {message}") from exc
-    finally:
-        stream.close()
     binary = [f.name for f in table.schema if pa.types.is_binary(f.type)]
     if binary:
         raise InvalidInputError(
