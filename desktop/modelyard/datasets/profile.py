@@ -41,18 +41,23 @@ def _top(counts):
 
 
 def _scan_numbers(array) -> dict:
-    """Distinct count by hashing the values (no codes needed); top values only when few."""
-    import pyarrow.compute as pc
+    """Distinct count from the sorted values (faster than hashing a million floats); top values
+    only when there are few."""
+    import numpy as np
 
-    unique = pc.count_distinct(array, mode="only_valid").as_py()
+    values = np.sort(array.drop_null().to_numpy(zero_copy_only=False))
+    if len(values) == 0:
+        return {"unique": 0, "top": []}
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    unique = len(starts)
     if unique > TOP_VALUES:
         return {"unique": unique, "top": []}
-    counted = pc.value_counts(array.drop_null())
-    pairs = sorted(
-        zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True),
-        key=lambda vc: -vc[1],
-    )
-    return {"unique": unique, "top": [[_text(v), int(n)] for v, n in pairs]}
+    counts = np.diff(np.append(starts, len(values)))
+    order = np.argsort(-counts, kind="stable")
+    return {
+        "unique": unique,
+        "top": [[_text(values[starts[i]].item()), int(counts[i])] for i in order],
+    }
 
 
 def _number_bits(array):
