@@ -43,13 +43,12 @@ class _CountingReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         self._progress.check()
-        data = self._handle.read(len(buffer))
-        buffer[: len(data)] = data
-        self.done += len(data)
+        count = self._handle.readinto(buffer)
+        self.done += count
         self._progress.report(
             0.7 * self.done / self._total, f"{self._label}: {self.done / 1e6:,.1f} MB read"
         )
-        return len(data)
+        return count
 
 
 def inner_suffix(path: Path) -> str:
