@@ -17,6 +17,7 @@ class ParquetPager:
     def __init__(self, path: Path) -> None:
         import pyarrow.parquet as pq
 
+        self._path = path
         self._file = pq.ParquetFile(path, memory_map=True)
         meta = self._file.metadata
         self.columns: list[str] = self._file.schema_arrow.names
@@ -61,11 +62,6 @@ class ParquetPager:
             row += length
         return pa.concat_tables(pieces) if pieces else self._file.schema_arrow.empty_table()
 
-    def _whole(self):
-        if self._full is None:
-            self._full = self._file.read()
-        return self._full
-
     def page(self, start: int, length: int) -> list[list]:
         """Rows as lists of Python values, in the current order and filter."""
         start = max(0, start)
@@ -75,26 +71,28 @@ class ParquetPager:
         if self._order is None:
             table = self._slice(start, stop)
         else:
-            table = self._whole().take(self._order[start:stop])
+            table = self._full.take(self._order[start:stop])
         columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
         return [list(row) for row in zip(*columns, strict=True)]
 
-    def arrange(
+    def plan(
         self,
         sort_column: str | None = None,
         descending: bool = False,
         filter_column: str | None = None,
         filter_text: str = "",
-    ) -> int:
-        """Set the order and filter; returns the number of rows now shown."""
+    ):
+        """The (row order, whole table) for a sort and filter, or (None, None) for the stored
+        order. Touches no state, so a worker thread can compute it while pages are shown."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
+        import pyarrow.parquet as pq
 
         if sort_column is None and not (filter_column and filter_text.strip()):
-            self._order = None
-            return self.n_rows
-        table = self._whole()
-        indices = pa.array(range(self.total_rows), pa.int64())
+            return None, None
+        table = self._full if self._full is not None else pq.read_table(self._path, memory_map=True)
+        indices = pa.array(np.arange(self.total_rows, dtype=np.int64))
         if filter_column and filter_text.strip():
             mask = _filter_mask(table.column(filter_column), filter_text)
             indices = pc.filter(indices, mask)
@@ -104,8 +102,24 @@ class ParquetPager:
                 keys, order="descending" if descending else "ascending", null_placement="at_end"
             )
             indices = indices.take(order)
-        self._order = indices
+        return indices, table
+
+    def apply(self, arrangement) -> int:
+        order, table = arrangement
+        self._order = order
+        if table is not None:
+            self._full = table
         return self.n_rows
+
+    def arrange(
+        self,
+        sort_column: str | None = None,
+        descending: bool = False,
+        filter_column: str | None = None,
+        filter_text: str = "",
+    ) -> int:
+        """Set the order and filter now; returns the number of rows shown."""
+        return self.apply(self.plan(sort_column, descending, filter_column, filter_text))
 
 
 def _filter_mask(column, text: str):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, Qt
+from PySide6.QtCore import QAbstractTableModel, Qt, Signal
 
 PAGE_ROWS = 500
 CACHED_PAGES = 8
 
 
 class RowsModel(QAbstractTableModel):
+    busy_changed = Signal(bool)
+    failed = Signal(str)
+
     def __init__(self, pager, parent=None) -> None:
         super().__init__(parent)
+        self._generation = 0
+        self._task = None
         self._pager = pager
         self._pages: dict[int, list[list]] = {}
         self._rows = pager.n_rows
@@ -59,16 +64,33 @@ class RowsModel(QAbstractTableModel):
         self._rearrange()
 
     def set_filter(self, column: str | None, text: str) -> None:
-        """May raise ModelyardError for a comparison that does not fit the column."""
         self._filter = (column, text)
         self._rearrange()
 
     def _rearrange(self) -> None:
+        """Sorting or filtering millions of rows runs on a worker thread; pages keep showing."""
+        from modelyard.gui import tasks
+
+        self._generation += 1
+        generation = self._generation
+        sort, flt = self._sort, self._filter
+        self.busy_changed.emit(True)
+        self._task = tasks.start(
+            lambda _progress: self._pager.plan(sort[0], sort[1], flt[0], flt[1]),
+            on_success=lambda plan: self._arranged(generation, plan),
+            on_failure=lambda message: self._failed(generation, message),
+        )
+
+    def _arranged(self, generation: int, plan) -> None:
+        if generation != self._generation:
+            return  # a newer request is on its way
         self.beginResetModel()
-        try:
-            self._pages.clear()
-            self._rows = self._pager.arrange(
-                self._sort[0], self._sort[1], self._filter[0], self._filter[1]
-            )
-        finally:
-            self.endResetModel()
+        self._pages.clear()
+        self._rows = self._pager.apply(plan)
+        self.endResetModel()
+        self.busy_changed.emit(False)
+
+    def _failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.busy_changed.emit(False)
+            self.failed.emit(message)

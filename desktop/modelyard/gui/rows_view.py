@@ -13,8 +13,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modelyard.errors import ModelyardError
-
 
 class RowsView(QWidget):
     message = Signal(str, bool)
@@ -40,6 +38,7 @@ class RowsView(QWidget):
         layout.addWidget(self.table, 1)
         self.model = None
         self._version_id: int | None = None
+        self._busy_now = False
 
     def show_version(self, store, version) -> None:
         from modelyard.datasets.paging import ParquetPager
@@ -54,6 +53,8 @@ class RowsView(QWidget):
             return
         pager = ParquetPager(store.blobs.open_path(version.content_hash))
         self.model = RowsModel(pager, self)
+        self.model.busy_changed.connect(self._busy)
+        self.model.failed.connect(lambda text: self.message.emit(text, True))
         self.table.setSortingEnabled(False)  # no sort on attach: keep the stored order
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
@@ -66,14 +67,20 @@ class RowsView(QWidget):
         self.filter_text.clear()
         self._update_count()
 
+    @property
+    def busy(self) -> bool:
+        return self._busy_now
+
+    def _busy(self, busy: bool) -> None:
+        self._busy_now = busy
+        if busy:
+            self.count.setText("sorting and filtering…")
+        else:
+            self._update_count()
+
     def apply_filter(self) -> None:
-        if self.model is None:
-            return
-        try:
+        if self.model is not None:
             self.model.set_filter(self.filter_column.currentText(), self.filter_text.text())
-        except ModelyardError as exc:
-            self.message.emit(str(exc), True)
-        self._update_count()
 
     def _update_count(self) -> None:
         shown = self.model.rowCount()
