@@ -104,3 +104,33 @@ def test_validate_adds_rules_and_reports_failing_rows(home, store, capsys, tmp_p
     assert "✗ age in 18..65 — 2 of 3 rows" in out and "✗ plan in {a, b} — 1 of 3 rows" in out
     code, out, _ = run(capsys, "datasets", "validate", "v:2", "--remove", "1", "--remove", "2")
     assert code == 0 and "has no rules yet" in out
+
+
+def test_import_with_type_and_role_overrides(home, store, capsys, tmp_path):
+    from modelyard.datasets.review import preferred_target
+    from modelyard.datasets.service import get_version
+
+    path = tmp_path / "o.csv"
+    path.write_text("id,zone,paid\n1,1,yes\n2,2,no\n3,1,yes\n")
+    code, _, err = run(capsys, "datasets", "import", path, "--type", "zone=complex")
+    assert code == 1 and "not a column type" in err
+    code, _, err = run(capsys, "datasets", "import", path, "--role", "paid")
+    assert code == 1 and "COLUMN=ROLE" in err
+    code, out, _ = run(
+        capsys,
+        "datasets",
+        "import",
+        path,
+        "--type",
+        "zone=categorical",
+        "--type",
+        "paid=boolean",
+        "--role",
+        "paid=target",
+        "--role",
+        "id=ignore",
+    )
+    assert code == 0 and "2 columns" in out
+    version = get_version(store, "o")
+    assert {c.name: c.kind for c in version.columns} == {"zone": "categorical", "paid": "boolean"}
+    assert preferred_target(store, version) == "paid"

@@ -9,19 +9,33 @@ from modelyard.datasets.profile import format_value
 from modelyard.errors import ModelyardError
 
 
+def _overrides(types: list[str], roles: list[str]) -> dict[str, dict]:
+    """--type COLUMN=KIND and --role COLUMN=ROLE, as the review dialog would set them."""
+    chosen: dict[str, dict] = {}
+    for option, pairs in (("kind", types), ("role", roles)):
+        for pair in pairs:
+            column, sep, value = pair.rpartition("=")
+            if not sep or not column.strip():
+                raise ModelyardError(f"Write COLUMN={option.upper()}, not '{pair}'.")
+            chosen.setdefault(column.strip(), {})[option] = value.strip()
+    return chosen
+
+
 def cmd_import(store, args) -> int:
     from modelyard.datasets.drops import expand_paths
     from modelyard.datasets.privacy import parse_choices
     from modelyard.datasets.service import import_file
 
     choices = parse_choices(args.privacy)
+    overrides = _overrides(args.type, args.role)
     files, skipped = expand_paths(args.paths)
     failures = list(skipped)
     for message in skipped:
         print(f"error: {message}", file=sys.stderr)
     for path in files:
         try:
-            print(import_file(store, path, name=args.name, privacy=choices).message)
+            result = import_file(store, path, args.name, privacy=choices, overrides=overrides)
+            print(result.message)
         except ModelyardError as exc:
             failures.append(str(exc))
             print(f"error: {exc}", file=sys.stderr)
@@ -173,6 +187,20 @@ def add_parser(sub, cmd_list) -> None:
         metavar="[COLUMN=]ACTION",
         help="drop, mask or hash a column at import; without COLUMN: every column that looks "
         "like e-mail, phone, card or IBAN numbers",
+    )
+    a.add_argument(
+        "--type",
+        action="append",
+        default=[],
+        metavar="COLUMN=KIND",
+        help="override an inferred type: integer, float, boolean, categorical, text, datetime",
+    )
+    a.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="COLUMN=ROLE",
+        help="feature (default), target (preselected for new runs) or ignore (not stored)",
     )
     a.set_defaults(func=cmd_import)
     a = actions.add_parser("show", help="a version's source, hash and columns")
