@@ -112,3 +112,23 @@ def test_duplicates_count_missing_values_as_equal(store, tmp_path):
     profile = get_profile(store, import_file(store, path).version)
     assert profile["duplicate_rows"] == 2
     assert profile["column_stats"]["c"]["top"] == [["1", 3], ["2", 3]]
+
+
+def test_statistics_from_sorted_values_match_numpy():
+    import numpy as np
+
+    from modelyard.datasets.profile import QUANTILES, sorted_statistics
+
+    values = np.sort(np.random.default_rng(3).normal(10, 4, 5001))
+    stats = sorted_statistics(values)
+    assert [stats["quantiles"][str(q)] for q in QUANTILES] == pytest.approx(
+        np.quantile(values, QUANTILES).tolist()
+    )
+    counts, edges = np.histogram(values, bins=20)
+    assert stats["histogram"]["counts"] == counts.tolist()
+    assert stats["histogram"]["edges"] == pytest.approx(edges.tolist())
+    assert stats["std"] == pytest.approx(values.std(ddof=1))
+    assert sorted_statistics(np.array([2.0**48] * 3))["histogram"] == {
+        "edges": [2.0**48, 2.0**48],
+        "counts": [3],
+    }

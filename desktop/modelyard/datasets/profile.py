@@ -41,8 +41,8 @@ def _top(counts):
 
 
 def _scan_numbers(array) -> dict:
-    """Distinct count from the sorted values (faster than hashing a million floats); top values
-    only when there are few."""
+    """Distinct count, top values (when few) and the numeric statistics, all from one sort of
+    the values (faster than hashing a million floats, and the quantiles come for free)."""
     import numpy as np
 
     values = np.sort(array.drop_null().to_numpy(zero_copy_only=False))
@@ -50,14 +50,52 @@ def _scan_numbers(array) -> dict:
         return {"unique": 0, "top": []}
     starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
     unique = len(starts)
-    if unique > TOP_VALUES:
-        return {"unique": unique, "top": []}
-    counts = np.diff(np.append(starts, len(values)))
-    order = np.argsort(-counts, kind="stable")
+    found: dict = {"unique": unique, "top": []}
+    if unique <= TOP_VALUES:
+        counts = np.diff(np.append(starts, len(values)))
+        order = np.argsort(-counts, kind="stable")
+        found["top"] = [[_text(values[starts[i]].item()), int(counts[i])] for i in order]
+    numbers = values.astype("float64", copy=False)
+    numbers = numbers[np.isfinite(numbers)]  # still sorted
+    if len(numbers):
+        found["numbers"] = sorted_statistics(numbers)
+    return found
+
+
+def sorted_statistics(values) -> dict:
+    """min/max/mean/std, linear-interpolated quantiles (as numpy's) and a histogram, of sorted
+    finite values."""
+    import numpy as np
+
+    n = len(values)
+    quantiles = {}
+    for q in QUANTILES:
+        position = q * (n - 1)
+        low = int(np.floor(position))
+        high = min(low + 1, n - 1)
+        quantiles[str(q)] = _number(values[low] + (values[high] - values[low]) * (position - low))
     return {
-        "unique": unique,
-        "top": [[_text(values[starts[i]].item()), int(counts[i])] for i in order],
+        "min": _number(values[0]),
+        "max": _number(values[-1]),
+        "mean": _number(values.mean()),
+        "std": _number(values.std(ddof=1)) if n > 1 else 0.0,
+        "quantiles": quantiles,
+        "histogram": sorted_histogram(values),
     }
+
+
+def sorted_histogram(values) -> dict:
+    """Equal-width bins counted by binary search (np.histogram's bins: the last one closed);
+    one bin when every value is the same."""
+    import numpy as np
+
+    low, high = float(values[0]), float(values[-1])
+    edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+    if low == high or not np.all(np.diff(edges) > 0):
+        return {"edges": [low, high], "counts": [len(values)]}
+    positions = np.searchsorted(values, edges, side="left")
+    positions[-1] = len(values)
+    return {"edges": [float(e) for e in edges], "counts": np.diff(positions).tolist()}
 
 
 def _number_bits(array):
@@ -140,23 +178,7 @@ def infer_kinds(table, scanned: dict[str, dict]) -> list:
     return columns
 
 
-def histogram(values) -> dict:
-    """Equal-width bins; one bin when every value is the same (numpy cannot widen a range
-    around a huge constant)."""
-    import numpy as np
-
-    low, high = float(values.min()), float(values.max())
-    if low == high:
-        return {"edges": [low, high], "counts": [len(values)]}
-    try:
-        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
-    except ValueError:  # a range too narrow for twenty distinct float edges
-        return {"edges": [low, high], "counts": [len(values)]}
-    return {"edges": [float(e) for e in edges], "counts": counts.tolist()}
-
-
 def profile_column(column, kind: str, scanned: dict) -> dict:
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -165,18 +187,7 @@ def profile_column(column, kind: str, scanned: dict) -> dict:
     stats: dict = {"kind": kind, "count": count, "missing": column.null_count, "unique": unique}
     numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
     if numeric and count:
-        values = column.drop_null().to_numpy().astype("float64", copy=False)
-        values = values[np.isfinite(values)]
-        if len(values):
-            quantiles = np.quantile(values, QUANTILES)
-            stats.update(
-                min=_number(values.min()),
-                max=_number(values.max()),
-                mean=_number(values.mean()),
-                std=_number(values.std(ddof=1)) if len(values) > 1 else 0.0,
-                quantiles={str(q): _number(v) for q, v in zip(QUANTILES, quantiles, strict=True)},
-            )
-            stats["histogram"] = histogram(values)
+        stats.update(scanned.get("numbers", {}))
     elif kind == "datetime" and count:
         bounds = pc.min_max(column)
         stats.update(min=_text(bounds["min"].as_py()), max=_text(bounds["max"].as_py()))
