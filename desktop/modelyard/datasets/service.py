@@ -154,12 +154,17 @@ def store_table(
 
 
 def _write_and_hash(table, tmp: Path, source: str) -> str:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from modelyard.store.blobs import sha256_file
 
+    # dictionary pages pay off for text; for numbers zstd alone is smaller and twice as fast
+    text = [f.name for f in table.schema if pa.types.is_string(f.type)]
     try:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+        pq.write_table(
+            table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS, use_dictionary=text
+        )
     except OSError as exc:
         raise InvalidInputError(
             f"{source} could not be stored: {exc.strerror or exc} (is the disk full?)."
