@@ -11,9 +11,8 @@ def test_dropping_a_folder_imports_each_file_and_names_each_failure(window, qtbo
     (folder / "broken.csv").write_text("a,a\n1,2\n")
     (folder / "readme.md").write_text("not data")
     drop(window, folder)
-    qtbot.waitUntil(
-        lambda: not window.busy and "Imported 2 of 3" in window.banner.label.text(), timeout=30000
-    )
+    qtbot.waitUntil(lambda: not window.busy and not window._import_queue, timeout=30000)
+    assert "Imported 2 of 3" in window.banner.label.text(), window.banner.label.text()
     text = window.banner.label.text()
     assert "broken.csv has more than one column named 'a'" in text
     assert window.banner.property("kind") == "error"

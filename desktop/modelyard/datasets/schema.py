@@ -7,8 +7,7 @@ from modelyard.store.entities import Column
 CATEGORICAL_MAX_UNIQUE = 50
 
 
-def infer_columns(frame, kinds: dict[str, str] | None = None) -> list[Column]:
-    """One Column per frame column; `kinds` forces a user's choice of type over inference."""
+def infer_columns(frame) -> list[Column]:
     import pandas as pd
 
     columns = []
@@ -29,8 +28,6 @@ def infer_columns(frame, kinds: dict[str, str] | None = None) -> list[Column]:
             kind = "categorical"
         else:
             kind = "text"
-        if kinds and name in kinds:
-            kind = kinds[name]
         columns.append(Column(str(name), kind, nullable, n_unique))
     return columns
 
