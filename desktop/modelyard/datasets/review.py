@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelyard.datasets.profile import infer_kinds, scan
 from modelyard.datasets.readers import read_arrow
-from modelyard.datasets.schema import infer_columns
 from modelyard.errors import InvalidInputError
 from modelyard.progress import NO_PROGRESS, Progress
 from modelyard.store.entities import Column
@@ -44,7 +44,7 @@ def preview_file(path: Path | str, progress: Progress = NO_PROGRESS) -> Preview:
     table = read_arrow(path, progress)
     progress.report(0.8, "Inferring column types")
     sample = table.slice(0, SCHEMA_SAMPLE) if table.num_rows > SCHEMA_SAMPLE else table
-    columns = infer_columns(sample.to_pandas())
+    columns = infer_kinds(sample, scan(sample)[0])  # the same rules the import applies
     head_table = table.slice(0, PREVIEW_ROWS)
     values = [head_table.column(i).to_pylist() for i in range(head_table.num_columns)]
     head = [list(row) for row in zip(*values, strict=True)]
