@@ -10,12 +10,15 @@ def test_dropping_a_folder_imports_each_file_and_names_each_failure(window, qtbo
     (folder / "beta.tsv").write_text("x\ty\n1\t2\n")
     (folder / "broken.csv").write_text("a,a\n1,2\n")
     (folder / "readme.md").write_text("not data")
+    shown = []
+    notify = window.notify
+    window.notify = lambda text, error=False: (shown.append((text, error)), notify(text, error))
     drop(window, folder)
     qtbot.waitUntil(lambda: not window.busy and not window._import_queue, timeout=30000)
-    assert "Imported 2 of 3" in window.banner.label.text(), window.banner.label.text()
-    text = window.banner.label.text()
-    assert "broken.csv has more than one column named 'a'" in text
-    assert window.banner.property("kind") == "error"
+    summary = [t for t, error in shown if t.startswith("Imported 2 of 3 files; 1 failed:")]
+    assert len(summary) == 1, shown
+    assert "broken.csv has more than one column named 'a'" in summary[0]
+    assert (summary[0], True) in shown
     assert sorted(d.name for d in list_datasets(store)) == ["alpha", "beta"]
     assert window.datasets_page.versions.rowCount() == 2
 
