@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from modelyard.cli import datasets_cmd
 from modelyard.cli.evaluate_cmd import add_evaluate_parser
 from modelyard.cli.format import metrics_text, run_detail, table
 from modelyard.cli.registry_cmd import add_models_parser
@@ -174,13 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("import", help="import a CSV or Parquet file as a dataset version")
+    p = sub.add_parser("import", help="import a data file as a dataset version")
     p.add_argument("file")
     p.add_argument("--name", help="dataset name (default: the file's stem)")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("datasets", help="list datasets and their versions")
-    p.set_defaults(func=cmd_datasets)
+    datasets_cmd.add_parser(sub, cmd_datasets)
 
     p = sub.add_parser("train", help="train a model on a dataset in a worker process")
     p.add_argument("--dataset", required=True, help="NAME or NAME:VERSION")

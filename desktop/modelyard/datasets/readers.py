@@ -1,27 +1,37 @@
-"""Reading a user's file into a DataFrame, with one clear sentence for every way it can fail."""
+"""Reading a user's file into an Arrow table, with one clear sentence for every way it can fail.
+
+The format families live in `text_format` (CSV/TSV/TXT, gzip, zip) and `file_formats`
+(Parquet, Feather/Arrow IPC, JSON, JSON Lines, Excel); this module picks one by the file's
+name and checks what every table must satisfy.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from modelyard.datasets import file_formats, text_format
 from modelyard.errors import InvalidInputError
+from modelyard.progress import NO_PROGRESS, Progress
 
-TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".txt": None}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
-SUPPORTED = sorted([*TEXT_SUFFIXES, *PARQUET_SUFFIXES])
+COMPRESSED_SUFFIXES = {".gz", ".zip"}
+SUPPORTED = sorted(
+    [
+        *text_format.TEXT_SUFFIXES,
+        *COMPRESSED_SUFFIXES,
+        *file_formats.PARQUET_SUFFIXES,
+        *file_formats.ARROW_SUFFIXES,
+        *file_formats.JSON_SUFFIXES,
+        *file_formats.JSONL_SUFFIXES,
+        *file_formats.EXCEL_SUFFIXES,
+    ]
+)
 
 
-def _looks_binary(sample: bytes) -> bool:
-    if b"\x00" in sample:
-        return True
-    try:
-        sample.decode("utf-8")
-        return False
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 4:  # a multi-byte character cut by the sample's end
-            return False
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
-    return controls > len(sample) * 0.01
+def is_supported(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return text_format.inner_suffix(path) in text_format.TEXT_SUFFIXES
+    return suffix in SUPPORTED
 
 
 def check_readable(path: Path) -> None:
@@ -29,8 +39,7 @@ def check_readable(path: Path) -> None:
         raise InvalidInputError(f"{path} does not exist (was it moved or deleted?).")
     if path.is_dir():
         raise InvalidInputError(f"{path} is a folder; drop a data file instead.")
-    suffix = path.suffix.lower()
-    if suffix not in TEXT_SUFFIXES and suffix not in PARQUET_SUFFIXES:
+    if not is_supported(path):
         raise InvalidInputError(
             f"{path.name} is not a supported file type; use one of {', '.join(SUPPORTED)}."
         )
@@ -38,69 +47,57 @@ def check_readable(path: Path) -> None:
         raise InvalidInputError(f"{path.name} is empty.")
 
 
-def read_table(path: Path):
-    """Read a CSV/TSV/TXT or Parquet file into a pandas DataFrame, or raise InvalidInputError."""
+def _reader(path: Path):
+    suffix = path.suffix.lower()
+    if suffix in file_formats.PARQUET_SUFFIXES:
+        return file_formats.read_parquet
+    if suffix in file_formats.ARROW_SUFFIXES:
+        return file_formats.read_arrow_ipc
+    if suffix in file_formats.JSON_SUFFIXES | file_formats.JSONL_SUFFIXES:
+        return file_formats.read_json
+    if suffix in file_formats.EXCEL_SUFFIXES:
+        return file_formats.read_excel
+    return text_format.read_text
+
+
+def read_arrow(path: Path | str, progress: Progress = NO_PROGRESS):
+    """Read any supported file into a pyarrow Table with clean, unique column names."""
     path = Path(path)
     check_readable(path)
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        frame = _read_parquet(path)
-    else:
-        frame = _read_text(path)
-    if len(frame.columns) == 0:
-        raise InvalidInputError(f"{path.name} has no columns.")
-    if len(frame) == 0:
-        raise InvalidInputError(f"{path.name} has a header but no rows.")
-    names = [str(c).strip() for c in frame.columns]
+    try:
+        table = _reader(path)(path, progress)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"{path} vanished while it was being read.") from exc
+    except PermissionError as exc:
+        raise InvalidInputError(f"{path.name} cannot be read: permission denied.") from exc
+    except IsADirectoryError as exc:
+        raise InvalidInputError(f"{path} is a folder; drop a data file instead.") from exc
+    except OSError as exc:
+        raise InvalidInputError(f"{path.name} could not be read ({exc.strerror or exc}).") from exc
+    return check_table(table, path.name)
+
+
+def check_table(table, name: str):
+    if table.num_columns == 0:
+        raise InvalidInputError(f"{name} has no columns.")
+    names = [str(c).strip() for c in table.column_names]
     if any(not n or n.startswith("Unnamed:") for n in names):
-        raise InvalidInputError(f"{path.name} has a column without a name; name every column.")
-    frame.columns = names
-    return frame
-
-
-def _read_parquet(path: Path):
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InvalidInputError(f"{path.name} is not a valid Parquet file ({exc}).") from exc
-    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
-    if nested:
+        position = next(i for i, n in enumerate(names) if not n or n.startswith("Unnamed:")) + 1
         raise InvalidInputError(
-            f"{path.name} has nested columns ({', '.join(nested)}) that cannot be used for "
-            "training; flatten them first."
+            f"{name} has a column without a name (column {position}); name every column."
         )
-    try:
-        return pd.read_parquet(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise InvalidInputError(f"{path.name} could not be read as Parquet ({exc}).") from exc
-
-
-def _read_text(path: Path):
-    import pandas as pd
-
-    with open(path, "rb") as handle:
-        sample = handle.read(64 * 1024)
-    if _looks_binary(sample):
+    seen: set[str] = set()
+    duplicates = sorted({n for n in names if n in seen or seen.add(n)})
+    if duplicates:
         raise InvalidInputError(
-            f"{path.name} is not a text file (it contains binary data); "
-            "export it as CSV or Parquet."
+            f"{name} has more than one column named {', '.join(repr(d) for d in duplicates)}; "
+            "give every column its own name."
         )
-    encoding = "utf-8-sig"
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError:
-        encoding = "latin-1"
-    sep = TEXT_SUFFIXES[path.suffix.lower()]
-    if sep is None:
-        first_line = sample.decode(encoding, errors="replace").splitlines()[0]
-        sep = "\t" if "\t" in first_line else ("," if "," in first_line else ";")
-    try:
-        return pd.read_csv(path, sep=sep, encoding=encoding, low_memory=False)
-    except pd.errors.EmptyDataError as exc:
-        raise InvalidInputError(f"{path.name} has no data.") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise InvalidInputError(f"{path.name} could not be read as a table: {detail}") from exc
+    if table.num_rows == 0:
+        raise InvalidInputError(f"{name} has a header but no rows.")
+    return table.rename_columns(names)
+
+
+def read_table(path: Path | str, progress: Progress = NO_PROGRESS):
+    """Read a supported file into a pandas DataFrame, or raise InvalidInputError."""
+    return read_arrow(path, progress).to_pandas()

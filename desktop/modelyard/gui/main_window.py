@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._import_queue: list[tuple[Path, str | None]] = []
         self._import_task: tasks.Task | None = None
+        self._import_batch = None
         self._export_task: tasks.Task | None = None
 
         self.datasets_page = DatasetsPage()
@@ -213,8 +214,19 @@ class MainWindow(QMainWindow):
     def import_files(self, files: list[Path], name: str | None = None) -> None:
         if not self._need_store():
             return
+        from modelyard.datasets.drops import ImportBatch, expand_paths
+
         self.show_page(self.datasets_page)
-        self._import_queue.extend((Path(f), name) for f in files)
+        expanded, skipped = expand_paths(files)
+        if self._import_batch is None:
+            self._import_batch = ImportBatch()
+        self._import_batch.add_files(len(expanded) + len(skipped))
+        for message in skipped:
+            self._import_batch.fail(message)
+            self.notify(message, True)
+        self._import_queue.extend((f, name) for f in expanded)
+        if self._import_task is None and not self._import_queue:
+            self._finish_batch()
         self._start_next_import()
 
     def _start_next_import(self) -> None:
@@ -223,12 +235,21 @@ class MainWindow(QMainWindow):
         path, name = self._import_queue.pop(0)
         from modelyard.datasets.service import import_file
 
+        batch = self._import_batch
+        privacy = self.datasets_page.privacy_choice()
+        if self.datasets_page.review_check.isChecked():
+            from modelyard.gui import review_flow
+
+            return review_flow.start(self, path, name, privacy)
         strip = self.datasets_page.progress
-        strip.start(f"Importing {path.name}")
+        count = f" ({batch.position} of {batch.total})" if batch and batch.total > 1 else ""
+        strip.start(f"Importing {path.name}{count}")
         self._import_task = tasks.start(
-            lambda progress: import_file(self.store, path, name=name, progress=progress),
+            lambda progress: import_file(
+                self.store, path, name=name, progress=progress, privacy=privacy
+            ),
             on_success=self._import_succeeded,
-            on_failure=lambda message: self.notify(message, True),
+            on_failure=self._import_failed,
             on_progress=strip.update_progress,
             on_cancelled=lambda: self.notify(
                 f"Import of {path.name} cancelled; nothing was saved."
@@ -237,18 +258,33 @@ class MainWindow(QMainWindow):
         )
 
     def _import_succeeded(self, result) -> None:
+        if self._import_batch is not None:
+            self._import_batch.succeeded(result.message)
         self.notify(result.message)
         self.datasets_page.refresh()
         self.datasets_page.select_version(result.version.id)
+
+    def _import_failed(self, message: str) -> None:
+        if self._import_batch is not None:
+            self._import_batch.fail(message)
+        self.notify(message, True)
 
     def _import_finished(self) -> None:
         self._import_task = None
         if not self._import_queue:
             self.datasets_page.progress.hide()
+            self._finish_batch()
         self._start_next_import()
+
+    def _finish_batch(self) -> None:
+        batch, self._import_batch = self._import_batch, None
+        summary = batch.summary() if batch else None
+        if summary:
+            self.notify(summary, bool(batch.failed))
 
     def cancel_import(self) -> None:
         self._import_queue.clear()
+        self._import_batch = None
         if self._import_task is not None:
             self._import_task.cancel()
 

@@ -95,6 +95,11 @@ class NewRunDialog(QDialog):
             for column in version.columns:
                 self.target.addItem(f"{column.name}  ({column.kind})", column.name)
             self.target.setCurrentIndex(version.n_cols - 1)  # the label is most often last
+            from modelyard.datasets.review import preferred_target
+
+            marked = self.target.findData(preferred_target(self.store, version))
+            if marked >= 0:  # the target chosen when the import was reviewed
+                self.target.setCurrentIndex(marked)
         self.target.blockSignals(False)
         self._target_changed()
 

@@ -190,3 +190,30 @@ class RegistryEvent(Base):
     action: Mapped[str] = mapped_column(String(50))
     before: Mapped[dict[str, Any]]
     after: Mapped[dict[str, Any]]
+
+
+class DatasetProfile(Base):
+    """Statistics computed once at import, and the version's latest validation report."""
+
+    __tablename__ = "dataset_profiles"
+
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile: Mapped[dict[str, Any]]
+    validation: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DatasetRule(Base):
+    """A validation rule on one column of a dataset, checked on every new version."""
+
+    __tablename__ = "dataset_rules"
+    __table_args__ = (Index("ix_dataset_rules_dataset", "dataset_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    column: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    params: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

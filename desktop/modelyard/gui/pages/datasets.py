@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QPushButton, QSplitter
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QSplitter, QTabWidget
 
+from modelyard.errors import ModelyardError
 from modelyard.gui.pages.base import Page, dropped_files
+from modelyard.gui.profile_panel import ProfilePanel
+from modelyard.gui.rows_view import RowsView
 from modelyard.gui.widgets import ProgressStrip, fill_table, make_table, selected_key
 
 if TYPE_CHECKING:
@@ -34,6 +37,32 @@ class DatasetsPage(Page):
         self.new_run_button = QPushButton("New run…")
         self.new_run_button.setEnabled(False)
         self.new_run_button.clicked.connect(self._request_run)
+        self.privacy = QComboBox()
+        for label, action in (
+            ("keep", "keep"),
+            ("mask", "mask"),
+            ("hash", "hash"),
+            ("drop", "drop"),
+        ):
+            self.privacy.addItem(label, action)
+        self.privacy.setToolTip(
+            "What to do at import with columns that look like e-mail addresses, phone, "
+            "credit card or IBAN numbers"
+        )
+        self.review_check = QCheckBox("Review before import")
+        self.review_check.setToolTip(
+            "Preview the first rows and change column types or roles before each file is saved"
+        )
+        self.actions_layout.addWidget(self.review_check)
+        self.actions_layout.addWidget(QLabel("Personal data:"))
+        self.actions_layout.addWidget(self.privacy)
+        self.diff_button = QPushButton("Compare…")
+        self.diff_button.clicked.connect(self._compare)
+        self.delete_button = QPushButton("Delete version…")
+        self.delete_button.clicked.connect(self._delete)
+        self.diff_dialog = None
+        self.actions_layout.addWidget(self.diff_button)
+        self.actions_layout.addWidget(self.delete_button)
         self.actions_layout.addWidget(self.import_button)
         self.actions_layout.addWidget(self.new_run_button)
         self.progress = ProgressStrip()
@@ -45,9 +74,24 @@ class DatasetsPage(Page):
         self.versions.itemSelectionChanged.connect(self._show_columns)
         self.versions.doubleClicked.connect(self._request_run)
         self.columns = make_table(("Column", "Type", "Missing values", "Distinct values"))
+        self.columns.itemSelectionChanged.connect(self._show_column_profile)
+        self.profile_panel = ProfilePanel()
+        self.profile_panel.add_rule_button.clicked.connect(self._add_rule)
+        self.rule_dialog = None
+        self._profile: dict | None = None
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.columns)
+        lower.addWidget(self.profile_panel)
+        lower.setSizes([500, 500])
+        self.rows_view = RowsView()
+        self.rows_view.message.connect(self.message)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(lower, "Columns and profile")
+        self.tabs.addTab(self.rows_view, "Rows")
+        self.tabs.currentChanged.connect(self._show_rows)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.versions)
-        splitter.addWidget(self.columns)
+        splitter.addWidget(self.tabs)
         splitter.setSizes([300, 300])
         self.set_content(splitter)
         self._by_id: dict[int, DatasetVersion] = {}
@@ -86,9 +130,73 @@ class DatasetsPage(Page):
     def _show_columns(self) -> None:
         version = self.selected_version()
         self.new_run_button.setEnabled(version is not None)
+        self.diff_button.setEnabled(version is not None)
+        self.delete_button.setEnabled(version is not None)
         columns = version.columns if version else ()
         rows = [(c.name, c.kind, "yes" if c.nullable else "no", c.n_unique) for c in columns]
+        self._profile = None
+        if version is not None:
+            from modelyard.datasets.profile import get_profile
+
+            self._profile = get_profile(self.store, version)
+        self.profile_panel.show_dataset(self._profile)
+        self._show_validation(version)
         fill_table(self.columns, rows, [c.name for c in columns], select_first=False)
+        self._show_column_profile()
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        if self.tabs.currentWidget() is self.rows_view:
+            try:
+                self.rows_view.show_version(self.store, self.selected_version())
+            except ModelyardError as exc:
+                self.message.emit(str(exc), True)
+
+    def _show_validation(self, version) -> None:
+        from modelyard.datasets.validation import stored_report
+
+        report = stored_report(self.store, version) if version is not None else None
+        worth_showing = report and (report.get("rules") or report["failures"])
+        self.profile_panel.show_validation(report if worth_showing else None)
+
+    def _add_rule(self) -> None:
+        from modelyard.gui.rule_dialog import RuleDialog
+
+        version, column = self.selected_version(), selected_key(self.columns)
+        if version is None or column is None or self._profile is None:
+            return
+        stats = self._profile["column_stats"].get(column, {})
+        self.rule_dialog = RuleDialog(self.store, version, column, stats, self)
+        self.rule_dialog.accepted.connect(lambda: self._rule_added(version))
+        self.rule_dialog.open()
+
+    def _rule_added(self, version) -> None:
+        from modelyard.datasets.validation import report_lines
+
+        report = self.rule_dialog.report
+        self.profile_panel.show_validation(report)
+        self.message.emit(
+            f"{version.label}: " + "\n".join(report_lines(report)), bool(report["failures"])
+        )
+
+    def privacy_choice(self) -> dict[str, str]:
+        """The import option for columns that look personal: {'*': action}."""
+        return {"*": self.privacy.currentData()}
+
+    def _show_column_profile(self) -> None:
+        self.profile_panel.show_column(selected_key(self.columns), self._profile)
+
+    def _compare(self) -> None:
+        from modelyard.gui.version_actions import open_diff
+
+        if (version := self.selected_version()) is not None:
+            open_diff(self, version)
+
+    def _delete(self) -> None:
+        from modelyard.gui.version_actions import delete_selected
+
+        if (version := self.selected_version()) is not None:
+            delete_selected(self, version)
 
     def _request_run(self) -> None:
         version = self.selected_version()
