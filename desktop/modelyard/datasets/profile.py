@@ -56,7 +56,10 @@ def _scan_numbers(array) -> dict:
         order = np.argsort(-counts, kind="stable")
         found["top"] = [[_text(values[starts[i]].item()), int(counts[i])] for i in order]
     numbers = values.astype("float64", copy=False)
-    numbers = numbers[np.isfinite(numbers)]  # still sorted
+    if values.dtype.kind == "f":  # sorted: -inf first, then +inf and NaN last
+        low = int(np.searchsorted(numbers, -np.inf, side="right"))
+        high = int(np.searchsorted(numbers, np.inf, side="left"))
+        numbers = numbers[low:high]
     if len(numbers):
         found["numbers"] = sorted_statistics(numbers)
     return found
@@ -111,40 +114,49 @@ def _number_bits(array):
     return values.astype(np.float64 if values.dtype.kind == "f" else np.int64).view(np.uint64)
 
 
-def scan(table) -> tuple[dict[str, dict], int]:
-    """One hash pass per column: its distinct count and top values, and row keys from which the
-    duplicate rows are counted (two rows count as equal when all their values are)."""
+def _scan_column(column, n_rows: int):
+    """One column's distinct count and top values, and its row-key material (or None)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if pa.types.is_null(column.type) or n_rows == 0:
+        return {"unique": 0, "top": []}, None
+    array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
+        return _scan_numbers(array), _number_bits(array)
+    encoded = pc.dictionary_encode(array)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    if encoded.null_count:
+        codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
+    unique = len(encoded.dictionary)
+    counts = np.bincount(codes[codes >= 0], minlength=unique)
+    best = _top(counts)
+    top = [[_text(encoded.dictionary[int(i)].as_py()), int(counts[i])] for i in best]
+    return {"unique": unique, "top": top}, codes + 1
+
+
+def scan(table) -> tuple[dict[str, dict], int]:
+    """One pass per column (two columns at a time: numpy and Arrow release the GIL): its
+    distinct count and top values, and row keys from which the duplicate rows are counted (two
+    rows count as equal when all their values are)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
     n_rows = table.num_rows
     keys = np.zeros(n_rows, dtype=np.uint64)
     found: dict[str, dict] = {}
-    with np.errstate(over="ignore"):
-        for name in table.column_names:
-            column = table.column(name)
-            if pa.types.is_null(column.type) or n_rows == 0:
-                found[name] = {"unique": 0, "top": []}
-                continue
-            array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-            if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
-                found[name] = _scan_numbers(array)
-                keys = _mix(keys, _number_bits(array))
-                continue
-            encoded = pc.dictionary_encode(array)
-            codes = encoded.indices.to_numpy(zero_copy_only=False)
-            if encoded.null_count:
-                codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
-            unique = len(encoded.dictionary)
-            counts = np.bincount(codes[codes >= 0], minlength=unique)
-            best = _top(counts)
-            top = [[_text(encoded.dictionary[int(i)].as_py()), int(counts[i])] for i in best]
-            found[name] = {"unique": unique, "top": top}
-            keys = _mix(keys, codes + 1)
-    distinct_rows = pc.count_distinct(pa.array(keys)).as_py() if n_rows else 0
-    duplicates = n_rows - distinct_rows
-    return found, duplicates
+    with ThreadPoolExecutor(2, thread_name_prefix="profile") as pool:
+        results = pool.map(lambda c: _scan_column(c, n_rows), table.columns)
+        with np.errstate(over="ignore"):
+            for name, (column_found, material) in zip(table.column_names, results, strict=True):
+                found[name] = column_found
+                if material is not None:
+                    keys = _mix(keys, material)
+    keys.sort()  # counting changes in sorted keys is ~15× faster than hashing them
+    distinct_rows = int(np.count_nonzero(keys[1:] != keys[:-1])) + 1 if n_rows else 0
+    return found, n_rows - distinct_rows
 
 
 def infer_kinds(table, scanned: dict[str, dict]) -> list:
