@@ -6,7 +6,7 @@ import pytest
 
 from modelyard.datasets.service import import_file, load_frame
 from modelyard.errors import InvalidInputError
-from modelyard.registry.comparison import compare
+from modelyard.registry.comparison import compare, paired_interval
 from modelyard.registry.evaluation import evaluate
 from modelyard.registry.service import register
 from tests.conftest import train_in_process
@@ -90,8 +90,10 @@ def test_champion_vs_challenger_gives_a_verdict(store, churn, version):
     assert result.metric == "f1_macro"
     assert result.champion.n_rows == result.challenger.n_rows
     a, b = result.champion.metrics["f1_macro"], result.challenger.metrics["f1_macro"]
-    assert result.challenger_wins == (b - a > 1e-3)
     assert ("promote it" in result.verdict) == result.challenger_wins
+    assert "95% interval of the gain" in result.verdict
+    if result.challenger_wins:
+        assert b > a
     assert [r[0] for r in result.rows()][:2] == ["accuracy", "precision_macro"]
     with pytest.raises(InvalidInputError, match="two different versions"):
         compare(store, version, version)
@@ -100,3 +102,39 @@ def test_champion_vs_challenger_gives_a_verdict(store, churn, version):
     )
     with pytest.raises(InvalidInputError, match="predict different things"):
         compare(store, version, other)
+
+
+def _scored(truth, predicted, task="classification"):
+    import numpy as np
+
+    from modelyard.registry.evaluation import Evaluation
+
+    result = Evaluation(None, "rows", len(truth), task, {})
+    result.truth, result.predicted = np.asarray(truth), np.asarray(predicted)
+    return result
+
+
+def test_the_verdict_needs_a_gain_beyond_resampling_noise():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 2, 400)
+    coin = rng.integers(0, 2, 400)
+    # identical predictions: the interval is exactly zero, never a win
+    assert paired_interval(_scored(truth, coin), _scored(truth, coin), "f1_macro") == (0.0, 0.0)
+    # a perfect challenger against a coin flip: clearly better
+    low, high = paired_interval(_scored(truth, coin), _scored(truth, truth), "f1_macro")
+    assert 0.3 < low < high
+    # two predictions apart in 3 rows of 400: the interval straddles zero
+    close = coin.copy()
+    close[:3] = truth[:3]
+    low, high = paired_interval(_scored(truth, coin), _scored(truth, close), "f1_macro")
+    assert low <= 0 <= high
+    # regression: lower RMSE is better, so the gain is positive for the closer predictions
+    y = rng.normal(0, 1, 300)
+    low, _ = paired_interval(
+        _scored(y, y + rng.normal(0, 1, 300), "regression"),
+        _scored(y, y + rng.normal(0, 0.1, 300), "regression"),
+        "rmse",
+    )
+    assert low > 0

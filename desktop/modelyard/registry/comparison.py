@@ -12,7 +12,52 @@ from modelyard.store.entities import ModelVersion
 
 # The metric that decides, and whether higher is better.
 DECIDING = {"classification": ("f1_macro", True), "regression": ("rmse", False)}
-TIE = 1e-3
+RESAMPLES = 1000
+LEVEL = 0.95
+
+
+def _f1_macro(weights, truth, predicted, classes):
+    """Macro F1 under each row weighting (one row of `weights` per bootstrap resample)."""
+    import numpy as np
+
+    scores = []
+    for c in classes:
+        actual, said = truth == c, predicted == c
+        tp = weights @ (actual & said)
+        denominator = weights @ actual.astype(np.int64) + weights @ said.astype(np.int64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores.append(np.where(denominator > 0, 2 * tp / denominator, 0.0))
+    return np.mean(scores, axis=0)
+
+
+def _rmse(weights, truth, predicted, _classes):
+    import numpy as np
+
+    return np.sqrt(weights @ ((truth - predicted) ** 2) / weights.sum(axis=1))
+
+
+def paired_interval(first, second, metric: str, seed: int = 0) -> tuple[float, float]:
+    """95% paired-bootstrap interval of (challenger − champion) on `metric`, oriented so that
+    positive means the challenger is better: both are scored on the same resampled rows."""
+    import numpy as np
+
+    truth = first.truth
+    n = len(truth)
+    score = _f1_macro if metric == "f1_macro" else _rmse
+    higher = DECIDING[first.task][1]
+    classes = np.unique(np.concatenate([truth, first.predicted, second.predicted]))
+    rng = np.random.default_rng(seed)
+    deltas = []
+    chunk = max(1, min(RESAMPLES, 5_000_000 // max(n, 1)))  # bounded memory for big holdouts
+    for start in range(0, RESAMPLES, chunk):
+        size = min(chunk, RESAMPLES - start)
+        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size)
+        a = score(weights, truth, first.predicted, classes)
+        b = score(weights, truth, second.predicted, classes)
+        deltas.append(b - a if higher else a - b)
+    delta = np.concatenate(deltas)
+    tail = (1 - LEVEL) / 2 * 100
+    return float(np.percentile(delta, tail)), float(np.percentile(delta, 100 - tail))
 
 
 @dataclass
@@ -58,18 +103,23 @@ def compare(
     a, b = first.metrics.get(metric), second.metrics.get(metric)
     if a is None or b is None:
         raise InvalidInputError(f"'{metric}' could not be computed on {second.data_label}.")
-    delta = (b - a) if higher else (a - b)
-    wins = delta > TIE
+    low, high = paired_interval(first, second, metric)
+    spread = f"95% interval of the gain {low:+.3g} to {high:+.3g}, paired bootstrap"
+    wins = low > 0
     if wins:
         verdict = (
-            f"{challenger.label} beats {champion.label} on {metric} ({b:.4g} vs {a:.4g}) on "
-            f"{second.data_label}: promote it."
+            f"{challenger.label} beats {champion.label} on {metric} ({b:.4g} vs {a:.4g}; "
+            f"{spread}) on {second.data_label}: promote it."
         )
-    elif delta < -TIE:
+    elif high < 0:
         verdict = (
-            f"{champion.label} stays: it beats {challenger.label} on {metric} ({a:.4g} vs {b:.4g})."
+            f"{champion.label} stays: it beats {challenger.label} on {metric} "
+            f"({a:.4g} vs {b:.4g}; {spread})."
         )
     else:
-        verdict = f"No clear difference on {metric} ({a:.4g} vs {b:.4g}); keep {champion.label}."
+        verdict = (
+            f"No clear difference on {metric} ({a:.4g} vs {b:.4g}; {spread}); "
+            f"keep {champion.label}."
+        )
     progress.report(1.0, "Done")
     return Comparison(first, second, metric, wins, verdict)

@@ -34,6 +34,8 @@ class Evaluation:
     residuals: tuple[list[float], list[float]] = ([], [])
     importance: list[tuple[str, float, float]] = field(default_factory=list)
     worst: list[dict[str, Any]] = field(default_factory=list)
+    truth: Any = None  # the rows' actual values and the model's predictions (numpy arrays),
+    predicted: Any = None  # kept for paired comparisons
 
 
 def _thin(xs, ys) -> tuple[list[float], list[float]]:
@@ -118,6 +120,7 @@ def _classification(result: Evaluation, model, x, y) -> None:
     from sklearn import metrics
 
     predicted = model.predict(x)
+    result.truth, result.predicted = np.asarray(y), np.asarray(predicted)
     classes = list(model.classes_)
     result.classes = [c.item() if hasattr(c, "item") else c for c in classes]
     result.metrics = {
@@ -182,6 +185,7 @@ def _regression(result: Evaluation, model, x, y) -> None:
     from sklearn import metrics
 
     predicted = model.predict(x)
+    result.truth, result.predicted = np.asarray(y, dtype=float), np.asarray(predicted, dtype=float)
     result.metrics = {
         "mae": float(metrics.mean_absolute_error(y, predicted)),
         "rmse": float(metrics.root_mean_squared_error(y, predicted)),
