@@ -188,6 +188,75 @@ def sniff_dialect(path: Path) -> Dialect:
     return Dialect(encoding, delimiter, header)
 
 
+CHUNK_BYTES = 16 << 20  # parsed one at a time, each by all cores: memory stays near the table's
+
+
+def _row_boundary(buffer: bytes, end: int) -> int:
+    """The end of the last whole row in buffer[:end] (just after a newline outside quotes), or
+    -1. Each chunk starts at a row boundary, so an even number of quotes before a newline means
+    the newline ends a row (CSV escapes a quote by doubling it)."""
+    cut = buffer.rfind(b"\n", 0, end)
+    while cut >= 0 and buffer.count(b'"', 0, cut) % 2:
+        cut = buffer.rfind(b"\n", 0, cut)
+    return cut + 1 if cut >= 0 else -1
+
+
+def _read_chunked(stream, read_options, parse_options, convert_options):
+    """The file as a sequence of ~16 MB row-aligned chunks, each parsed by every core, then
+    joined. Peak memory stays near the table's size instead of several times the file's. Raises
+    ArrowInvalid/ArrowTypeError when chunks cannot be joined; the caller then reads the file
+    whole."""
+    import io as _io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    tables = []
+    carry = b""
+    follow_read = None
+    while True:
+        block = stream.read(CHUNK_BYTES)
+        buffer = carry + block if carry else block
+        if not block:
+            cut = len(buffer)
+        else:
+            cut = _row_boundary(buffer, len(buffer))
+            if cut <= 0:  # one row longer than a chunk: read on
+                carry = buffer
+                continue
+        piece, carry = buffer[:cut], buffer[cut:]
+        if piece.strip():
+            if follow_read is None:
+                table = pacsv.read_csv(
+                    _io.BytesIO(piece),
+                    read_options=read_options,
+                    parse_options=parse_options,
+                    convert_options=convert_options,
+                )
+                follow_read = pacsv.ReadOptions(
+                    encoding=read_options.encoding,
+                    column_names=table.column_names,
+                    block_size=read_options.block_size,
+                )
+            else:
+                table = pacsv.read_csv(
+                    _io.BytesIO(piece),
+                    read_options=follow_read,
+                    parse_options=parse_options,
+                    convert_options=convert_options,
+                )
+            tables.append(table)
+        if not block:
+            break
+    if not tables:
+        raise pa.ArrowInvalid("Empty CSV file")
+    if len(tables) == 1:
+        return tables[0]
+    # a column whose later values need a wider type (integers, then a decimal; empty, then
+    # text) is widened as the whole-file parser would; types that cannot be reconciled raise
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
 def read_text(path: Path, progress: Progress = NO_PROGRESS):
     """A pyarrow Table from a delimited text file, or InvalidInputError with one sentence."""
     import pyarrow as pa
@@ -218,6 +287,14 @@ def read_text(path: Path, progress: Progress = NO_PROGRESS):
             newlines_in_values=newlines_in_values,
             invalid_row_handler=on_invalid_row,
         )
+        if not newlines_in_values and not dialect.encoding.startswith("utf-16"):
+            stream = open_stream(path, progress)
+            try:
+                return _read_chunked(stream, read_options, parse_options, convert_options)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                bad_rows.clear()  # read whole below: the parser's own type inference decides
+            finally:
+                stream.close()
         stream = open_stream(path, progress)
         try:
             return pacsv.read_csv(
