@@ -49,7 +49,7 @@ def test_every_builtin_trainer_round_trips_through_skops(store, churn, kind, tas
     target = "churn" if task == "classification" else "monthly_charges"
     params = (
         {"n_estimators": 5}
-        if kind == "random_forest"
+        if kind in ("random_forest", "extra_trees")
         else {"max_iter": 20}
         if kind == "hist_gradient_boosting"
         else {}

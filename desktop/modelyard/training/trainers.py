@@ -125,6 +125,42 @@ def _hist_gb(task, p, seed):
     )
 
 
+def _extra_trees(task, p, seed):
+    from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
+
+    cls = ExtraTreesClassifier if task == "classification" else ExtraTreesRegressor
+    return cls(
+        n_estimators=p["n_estimators"],
+        max_depth=p["max_depth"],
+        min_samples_leaf=p["min_samples_leaf"],
+        random_state=seed,
+        n_jobs=1,
+    )
+
+
+def _svm(task, p, seed):
+    from sklearn.svm import SVC, SVR
+
+    if task == "classification":
+        return SVC(C=p["C"], kernel=p["kernel"], gamma=p["gamma"], random_state=seed)
+    return SVR(C=p["C"], kernel=p["kernel"], gamma=p["gamma"], epsilon=p["epsilon"])
+
+
+def _knn(task, p, seed):
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    cls = KNeighborsClassifier if task == "classification" else KNeighborsRegressor
+    return cls(n_neighbors=p["n_neighbors"], weights=p["weights"], n_jobs=1)
+
+
+def _tree_params() -> tuple[Param, ...]:
+    return (
+        Param("n_estimators", int, 100, "Number of trees", minimum=1, maximum=5000),
+        Param("max_depth", int, None, "Depth limit (empty: none)", minimum=1, optional=True),
+        Param("min_samples_leaf", int, 1, "Smallest leaf", minimum=1),
+    )
+
+
 TRAINERS: dict[str, Trainer] = {
     t.kind: t
     for t in (
@@ -156,15 +192,10 @@ TRAINERS: dict[str, Trainer] = {
             "random_forest",
             "Random forest",
             TASKS,
-            (
-                Param("n_estimators", int, 100, "Number of trees", minimum=1, maximum=5000),
-                Param(
-                    "max_depth", int, None, "Depth limit (empty: none)", minimum=1, optional=True
-                ),
-                Param("min_samples_leaf", int, 1, "Smallest leaf", minimum=1),
-            ),
+            _tree_params(),
             _forest,
         ),
+        Trainer("extra_trees", "Extra trees", TASKS, _tree_params(), _extra_trees),
         Trainer(
             "hist_gradient_boosting",
             "Histogram gradient boosting",
@@ -177,6 +208,28 @@ TRAINERS: dict[str, Trainer] = {
                 ),
             ),
             _hist_gb,
+        ),
+        Trainer(
+            "svm",
+            "Support vector machine",
+            TASKS,
+            (
+                Param("C", float, 1.0, "Inverse regularisation strength", minimum=1e-6),
+                Param("kernel", str, "rbf", "Kernel", choices=("rbf", "linear", "poly", "sigmoid")),
+                Param("gamma", str, "scale", "Kernel coefficient", choices=("scale", "auto")),
+                Param("epsilon", float, 0.1, "Regression only: no-penalty tube", minimum=0.0),
+            ),
+            _svm,
+        ),
+        Trainer(
+            "knn",
+            "k-nearest neighbours",
+            TASKS,
+            (
+                Param("n_neighbors", int, 5, "Neighbours that vote", minimum=1, maximum=1000),
+                Param("weights", str, "uniform", "Vote weights", choices=("uniform", "distance")),
+            ),
+            _knn,
         ),
     )
 }
