@@ -25,7 +25,8 @@ def metrics_text(metrics: dict[str, float]) -> str:
 
 def run_detail(run: Run) -> str:
     lines = [
-        f"Run {run.id}: {run.status}",
+        f"Run {run.id}: {run.status}" + (f" — {run.name}" if run.name else ""),
+        f"  experiment {run.experiment}",
         f"  dataset  {run.dataset.label} ({run.dataset.content_hash[:12]})",
         f"  target   {run.target} ({run.task})",
         f"  model    {run.model_kind}",
@@ -38,6 +39,15 @@ def run_detail(run: Run) -> str:
     if run.metrics:
         lines.append("  metrics")
         lines += [f"    {k:<14} {v:.6g}" for k, v in run.metrics.items()]
+    if run.tags:
+        lines.append(f"  tags     {', '.join(f'{k}={v}' for k, v in run.tags.items())}")
+    if run.notes:
+        lines.append("  notes    " + run.notes.replace("\n", "\n           "))
+    if run.environment:
+        env = run.environment
+        packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
+        lines.append(f"  python   {env.get('python')} on {env.get('platform')}")
+        lines.append(f"  packages {packages}")
     if run.error:
         lines.append("  error    " + run.error.replace("\n", "\n           "))
     return "\n".join(lines)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from modelyard.cli import datasets_cmd
 from modelyard.cli.evaluate_cmd import add_evaluate_parser
-from modelyard.cli.format import metrics_text, run_detail, table
+from modelyard.cli.format import table
 from modelyard.cli.registry_cmd import add_models_parser
 from modelyard.errors import ModelyardError
 
@@ -59,68 +59,31 @@ def cmd_train(store, args) -> int:
     from modelyard.training import launcher
 
     dataset = get_version(store, args.dataset)
+    from modelyard.tracking.experiments import parse_tag
+
     run = create_run(
-        store, dataset, args.target, args.model, _parse_params(args.param), args.seed, args.task
+        store,
+        dataset,
+        args.target,
+        args.model,
+        _parse_params(args.param),
+        args.seed,
+        args.task,
+        experiment=args.experiment,
+        name=args.name,
+        tags=dict(parse_tag(t) for t in args.tag),
     )
     proc = launcher.start(store, run.id)
-    print(f"Run {run.id} queued: {run.model_kind} ({run.task}) on {dataset.label} → {run.target}.")
+    print(
+        f"Run {run.id} queued in experiment '{run.experiment}': {run.model_kind} ({run.task}) "
+        f"on {dataset.label} → {run.target}."
+    )
     if not args.wait:
         print(f"Follow it with `modelyard runs show {run.id}`.")
         return 0
-    try:
-        run = launcher.wait(store, proc, run.id)
-    except KeyboardInterrupt:
-        print(
-            f"Stopped waiting; run {run.id} goes on. Stop it with `modelyard runs cancel {run.id}`.",
-            file=sys.stderr,
-        )
-        return 130
-    if run.status == "finished":
-        print(f"Run {run.id} finished: {metrics_text(run.metrics)}")
-        return 0
-    print(f"Run {run.id} {run.status}: {run.error}", file=sys.stderr)
-    return 1
+    from modelyard.cli.runs_cmd import wait_and_report
 
-
-def cmd_runs(store, args) -> int:
-    from modelyard.tracking.runs import get_run, list_runs
-    from modelyard.training.launcher import reap_orphans
-
-    reap_orphans(store)
-    if args.action in ("show", "cancel"):
-        if not args.run:
-            raise ModelyardError(
-                f"Name the run: `modelyard runs {args.action} RUN` (an id or latest)."
-            )
-        run = get_run(store, args.run)
-        if args.action == "show":
-            print(run_detail(run))
-            from modelyard.telemetry.accounting import get_run_cost
-
-            cost = get_run_cost(store, run.id)
-            if cost is not None:
-                print("\n".join("  " + line for line in cost.describe()))
-            return 0
-        from modelyard.training.launcher import cancel
-
-        if not cancel(store, run.id):
-            raise ModelyardError(
-                f"Run {run.id} is {run.status}; only a queued or running run can be stopped."
-            )
-        print(f"Run {run.id} cancelled.")
-        return 0
-    runs = list_runs(store)
-    if not runs:
-        print(
-            "No runs yet. Start one with `modelyard train --dataset NAME --target COLUMN --model KIND`."
-        )
-        return 0
-    rows = [
-        (r.id, r.status, r.dataset.label, r.target, r.model_kind, metrics_text(r.metrics))
-        for r in runs
-    ]
-    print(table(("run", "status", "dataset", "target", "model", "metrics"), rows))
-    return 0
+    return wait_and_report(store, proc, run)
 
 
 def cmd_register(store, args) -> int:
@@ -188,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="random_forest, logistic_regression, …")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--experiment", help="group the run under this experiment (default: Default)")
+    p.add_argument("--name", help="a name for the run")
+    p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument(
         "--task", choices=("classification", "regression"), help="default: from the target"
     )
@@ -196,10 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("runs", help="list runs, show one, or cancel one")
-    p.add_argument("action", nargs="?", choices=("list", "show", "cancel"), default="list")
-    p.add_argument("run", nargs="?", help="run id or 'latest'")
-    p.set_defaults(func=cmd_runs)
+    from modelyard.cli import runs_cmd
+
+    runs_cmd.add_parsers(sub)
 
     p = sub.add_parser("register", help="register a finished run's model as a new version")
     p.add_argument("--run", required=True, help="run id or 'latest'")

@@ -73,7 +73,11 @@ def cmd_resources(store, args) -> int:
 
 
 def _money(value: float | None, currency: str) -> str:
-    return "" if value is None else f"{value:.4f} {currency}"
+    if value is None:
+        return ""
+    return (
+        f"{value:.2f} {currency}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g} {currency}"
+    )
 
 
 def cmd_cost(store, args) -> int:
@@ -85,8 +89,8 @@ def cmd_cost(store, args) -> int:
     )
     from modelyard.tracking.runs import get_run
 
-    if args.run and args.model:
-        raise InvalidInputError("Give either --run or --model, not both.")
+    if sum(bool(x) for x in (args.run, args.model, args.experiment)) > 1:
+        raise InvalidInputError("Give one of --run, --model or --experiment.")
     labels: dict[int, str] = {}
     if args.run:
         costs = list_run_costs(store, [get_run(store, args.run).id])
@@ -101,8 +105,20 @@ def cmd_cost(store, args) -> int:
         missing = [label for label, c in versions if c is None]
         if missing:
             print(f"No recorded energy for {', '.join(missing)}.")
+    elif args.experiment:
+        from modelyard.tracking.experiments import get_experiment
+        from modelyard.tracking.runs import list_runs
+
+        get_experiment(store, args.experiment)  # a clear error for an unknown name
+        ids = [r.id for r in list_runs(store, experiment=args.experiment)]
+        costs = list_run_costs(store, ids) if ids else []
     else:
         costs = list_run_costs(store)
+    if args.experiment:
+        from modelyard.telemetry.budgets import budget_status
+        from modelyard.tracking.experiments import get_experiment
+
+        print(budget_status(store, get_experiment(store, args.experiment)).describe())
     if args.csv:
         path = export_csv(costs, Path(args.csv))
         print(f"Wrote {len(costs)} runs to {path}.")
@@ -141,11 +157,10 @@ def cmd_cost(store, args) -> int:
             ],
         )
     )
-    currencies = {c.currency for c in costs}
-    total = sum(c.cost for c in costs)
-    print(
-        f"\ntotal: {sum(c.energy_wh for c in costs):.4g} Wh, {_money(total, '/'.join(sorted(currencies)))}"
-    )
+    from modelyard.telemetry.accounting import totals_by_currency
+
+    money = ", ".join(_money(v, k) for k, v in sorted(totals_by_currency(costs).items()))
+    print(f"\ntotal: {sum(c.energy_wh for c in costs):.4g} Wh, {money}")
     return 0
 
 
@@ -175,6 +190,7 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("cost", help="energy, cost and CO2 per run, model version, day or week")
     p.add_argument("--run", help="one run (an id or latest)")
     p.add_argument("--model", help="the versions of a registered model")
+    p.add_argument("--experiment", help="the runs of one experiment, and its budget")
     p.add_argument("--by", choices=("day", "week"), default="day", help="group totals by")
     p.add_argument("--csv", metavar="FILE", help="write the runs' costs to a CSV file")
     p.set_defaults(func=cmd_cost)

@@ -137,6 +137,10 @@ class Store:
             ) from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"The store at {self.url} cannot be opened: {_reason(exc)}") from exc
+        except RuntimeError as exc:
+            raise StoreError(
+                f"The store at {self.url} cannot be upgraded ({exc}); it was left unchanged."
+            ) from exc
 
     def change_probe(self) -> ChangeProbe:
         return ChangeProbe(self.engine)

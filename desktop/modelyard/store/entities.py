@@ -78,6 +78,9 @@ class Dataset:
         return self.versions[-1] if self.versions else None
 
 
+DEFAULT_EXPERIMENT = "Default"
+
+
 @dataclass(frozen=True)
 class Run:
     id: int
@@ -97,6 +100,15 @@ class Run:
     pid: int | None = None
     pid_started_at: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    experiment: str = DEFAULT_EXPERIMENT
+    name: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    notes: str | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"run {self.id}" + (f" ({self.name})" if self.name else "")
 
     @property
     def is_terminal(self) -> bool:
@@ -133,6 +145,11 @@ class Run:
             pid=row.pid,
             pid_started_at=row.pid_started_at,
             metrics=latest,
+            experiment=row.experiment.name if row.experiment else DEFAULT_EXPERIMENT,
+            name=row.name,
+            tags=dict(row.tags or {}),
+            notes=row.notes,
+            environment=dict(row.environment or {}),
         )
 
 

@@ -52,10 +52,30 @@ class DatasetVersion(Base):
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
 
 
+class Experiment(Base):
+    """A named group of runs, with an optional energy or money budget."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    budget_kwh: Mapped[float | None] = mapped_column(Float)
+    budget_money: Mapped[float | None] = mapped_column(Float)
+    budget_auto_stop: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiments.id", name="fk_runs_experiment_id"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(200))
+    tags: Mapped[dict[str, Any] | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    environment: Mapped[dict[str, Any] | None]
     dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
     target: Mapped[str] = mapped_column(String(500))
     task: Mapped[str] = mapped_column(String(20))
@@ -73,6 +93,7 @@ class Run(Base):
     ended_at: Mapped[datetime | None]
 
     dataset_version: Mapped[DatasetVersion] = relationship()
+    experiment: Mapped[Experiment | None] = relationship()
     metrics: Mapped[list[Metric]] = relationship(
         back_populates="run", order_by="Metric.id", cascade="all, delete-orphan"
     )

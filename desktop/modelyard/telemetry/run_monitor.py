@@ -47,6 +47,9 @@ class RunMonitor:
         self._pending: list[tuple[str, float, int, float]] = []
         self._written = float("-inf")
         self.errors: list[str] = []
+        self.budget_every_s = 2.0
+        self._budget_checked = float("-inf")
+        self._warned = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="run-monitor", daemon=True)
         psutil.cpu_percent()
@@ -90,6 +93,44 @@ class RunMonitor:
         self.step += 1
         if force_write or t - self._written >= self.write_every_s:
             self.flush()
+        if not force_write and t - self._budget_checked >= self.budget_every_s:
+            self._budget_checked = t
+            self.check_budget()
+
+    def check_budget(self) -> None:
+        """Warn once at 80% of the experiment's budget; at 100% with auto-stop, stop this run."""
+        from modelyard.telemetry.budgets import status_for_run
+
+        try:
+            status = status_for_run(self.store, self.run_id, self.prices)
+        except Exception as exc:  # noqa: BLE001 - a busy store must not stop the training
+            self.errors.append(str(exc))
+            return
+        if status is None or status.state in ("ok", "no budget"):
+            return
+        if status.state == "exceeded" and status.experiment.budget_auto_stop:
+            self._stop_for_budget(status)
+        elif not self._warned:
+            self._warned = True
+            print(f"Budget warning: {status.describe()}", file=sys.stderr, flush=True)
+
+    def _stop_for_budget(self, status) -> None:
+        """Record the run as cancelled with the reason and its energy, then end this worker."""
+        from modelyard.tracking.runs import fail
+
+        message = f"Stopped: {status.describe()}"
+        print(message, file=sys.stderr, flush=True)
+        if not fail(self.store, self.run_id, message, status="cancelled"):
+            return
+        self._stop.set()
+        self.sample(force_write=True)
+        try:
+            record_run_energy(self.store, self.run_id, self.report(), self.prices)
+        finally:
+            self.gpus.close()
+            self.store.close()
+            sys.stdout.flush()
+            os._exit(3)  # the training itself cannot be interrupted more gently
 
     def flush(self) -> None:
         """Store the pending samples in one transaction (about once a second at any rate)."""

@@ -27,8 +27,17 @@ def create_run(
     params: dict[str, Any] | None = None,
     seed: int = 0,
     task: str | None = None,
+    experiment: str | None = None,
+    name: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> Run:
     """Check everything a worker will need, then record the run as queued."""
+    from modelyard.tracking.experiments import check_name, check_tags, experiment_id
+
+    experiment = check_name(experiment)
+    tags = check_tags(tags or {})
+    if name is not None:
+        name = name.strip()[:200] or None
     column = dataset.column(target)
     if column is None:
         raise InvalidInputError(
@@ -57,6 +66,9 @@ def create_run(
         raise InvalidInputError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
     with store.session() as session:
         row = models.Run(
+            experiment_id=experiment_id(session, experiment),
+            name=name,
+            tags=tags,
             dataset_version_id=dataset.id,
             target=target,
             task=task,
@@ -76,6 +88,7 @@ def _query():
     return select(models.Run).options(
         selectinload(results_only),
         selectinload(models.Run.dataset_version).selectinload(models.DatasetVersion.dataset),
+        selectinload(models.Run.experiment),
     )
 
 
@@ -103,9 +116,18 @@ def get_run(store: Store, ref: int | str) -> Run:
         return _load(session, run_id)
 
 
-def list_runs(store: Store, limit: int | None = None) -> list[Run]:
+def list_runs(
+    store: Store,
+    limit: int | None = None,
+    experiment: str | None = None,
+    status: str | None = None,
+) -> list[Run]:
     with store.session() as session:
         query = _query().order_by(models.Run.id.desc())
+        if experiment is not None:
+            query = query.join(models.Run.experiment).where(models.Experiment.name == experiment)
+        if status is not None:
+            query = query.where(models.Run.status == status)
         if limit:
             query = query.limit(limit)
         return [Run.from_row(r) for r in session.scalars(query).all()]

@@ -23,6 +23,10 @@ def train(run_id: int) -> int:
             print(f"Run {run_id} is {run.status}; not starting it.", file=sys.stderr)
             return 0
         print(f"Training run {run_id}: {run.model_kind} on {run.dataset.label} → {run.target}")
+        from modelyard.tracking.environment import capture
+        from modelyard.tracking.experiments import set_environment
+
+        set_environment(store, run_id, capture(run))
         from modelyard.telemetry.run_monitor import start_monitor, stop_monitor
 
         monitor = start_monitor(store, run_id)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 SCRIPT_LOCATION = Path(__file__).parent
 
 
@@ -23,9 +23,39 @@ def alembic_config():
 
 
 def upgrade_to_head(engine: Engine) -> None:
+    """Apply every pending migration in one transaction: all of them, or none."""
     from alembic import command
 
     config = alembic_config()
-    with engine.begin() as connection:
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return
+    with _sqlite_migration_engine(engine).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:  # raising rolls every step back
+            raise RuntimeError(f"the upgrade would break {len(broken)} references between rows")
+
+
+def _sqlite_migration_engine(engine: Engine) -> Engine:
+    """A connection where DDL is transactional and foreign keys are off while batch mode copies
+    tables (SQLAlchemy's recipe for pysqlite, which otherwise commits before every CREATE)."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    migrating = create_engine(engine.url, poolclass=NullPool)
+
+    @event.listens_for(migrating, "connect")
+    def _connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # no implicit transactions: we BEGIN ourselves
+        dbapi_connection.execute("PRAGMA busy_timeout=10000")
+        dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # only outside a transaction
+
+    @event.listens_for(migrating, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating

@@ -1,0 +1,228 @@
+"""`modelyard runs …`, `modelyard experiments` and `modelyard budget …`."""
+
+from __future__ import annotations
+
+import sys
+
+from modelyard.cli.format import metrics_text, run_detail, table
+from modelyard.errors import ModelyardError
+
+ACTIONS = ("list", "show", "cancel", "rerun", "compare", "tag", "note")
+
+
+def wait_and_report(store, proc, run) -> int:
+    """Block until the run ends (Ctrl-C stops waiting, not the run); exit 1 if it failed."""
+    from modelyard.training import launcher
+
+    try:
+        run = launcher.wait(store, proc, run.id)
+    except KeyboardInterrupt:
+        print(
+            f"Stopped waiting; run {run.id} goes on. Stop it with `modelyard runs cancel {run.id}`.",
+            file=sys.stderr,
+        )
+        return 130
+    if run.status == "finished":
+        print(f"Run {run.id} finished: {metrics_text(run.metrics)}")
+        return 0
+    print(f"Run {run.id} {run.status}: {run.error}", file=sys.stderr)
+    return 1
+
+
+def _one(args) -> str:
+    if len(args.args) != 1 and args.action in ("show", "cancel", "rerun"):
+        raise ModelyardError(f"Name one run: `modelyard runs {args.action} RUN` (an id or latest).")
+    if not args.args:
+        raise ModelyardError(f"Name the run: `modelyard runs {args.action} RUN …`.")
+    return args.args[0]
+
+
+def cmd_runs(store, args) -> int:
+    from modelyard.tracking.runs import get_run
+    from modelyard.training.launcher import reap_orphans
+
+    reap_orphans(store)
+    if args.action == "list":
+        return _list(store, args)
+    if args.action == "compare":
+        return _compare(store, args.args)
+    run = get_run(store, _one(args))
+    if args.action == "show":
+        print(run_detail(run))
+        from modelyard.telemetry.accounting import get_run_cost
+
+        cost = get_run_cost(store, run.id)
+        if cost is not None:
+            print("\n".join("  " + line for line in cost.describe()))
+        return 0
+    if args.action == "cancel":
+        from modelyard.training.launcher import cancel
+
+        if not cancel(store, run.id):
+            raise ModelyardError(
+                f"Run {run.id} is {run.status}; only a queued or running run can be stopped."
+            )
+        print(f"Run {run.id} cancelled.")
+        return 0
+    if args.action == "rerun":
+        from modelyard.tracking.rerun import rerun
+        from modelyard.training import launcher
+
+        new = rerun(store, run.id)
+        proc = launcher.start(store, new.id)
+        print(f"Run {new.id} queued: a re-run of run {run.id}.")
+        return wait_and_report(store, proc, new) if args.wait else 0
+    if args.action == "tag":
+        from modelyard.tracking.experiments import parse_tag, tag_run
+
+        pairs = [parse_tag(t) for t in args.args[1:]]
+        if not pairs:
+            raise ModelyardError("Give tags as KEY=VALUE (an empty VALUE removes the tag).")
+        tags = tag_run(store, run.id, dict(pairs))
+        print(f"Run {run.id} tags: {', '.join(f'{k}={v}' for k, v in tags.items()) or 'none'}.")
+        return 0
+    from modelyard.tracking.experiments import note_run  # note
+
+    note_run(store, run.id, " ".join(args.args[1:]))
+    print(f"Run {run.id} note saved.")
+    return 0
+
+
+def _list(store, args) -> int:
+    from modelyard.tracking.experiments import parse_tag
+    from modelyard.tracking.runs import list_runs
+
+    runs = list_runs(store, experiment=args.experiment, status=args.status)
+    for text in args.tag:
+        key, value = parse_tag(text)
+        runs = [r for r in runs if r.tags.get(key) == value]
+    if not runs:
+        print(
+            "No runs match."
+            if (args.experiment or args.status or args.tag)
+            else "No runs yet. Start one with "
+            "`modelyard train --dataset NAME --target COLUMN --model KIND`."
+        )
+        return 0
+    rows = [
+        (
+            r.id,
+            r.status,
+            r.experiment,
+            r.name or "",
+            r.dataset.label,
+            r.target,
+            r.model_kind,
+            metrics_text(r.metrics),
+        )
+        for r in runs
+    ]
+    print(
+        table(
+            ("run", "status", "experiment", "name", "dataset", "target", "model", "metrics"), rows
+        )
+    )
+    return 0
+
+
+def _compare(store, refs: list[str]) -> int:
+    from modelyard.tracking.runs import get_run
+
+    if len(refs) < 2:
+        raise ModelyardError("Compare at least two runs: `modelyard runs compare RUN RUN …`.")
+    runs = [get_run(store, ref) for ref in refs]
+    fields: list[tuple[str, list[object]]] = [
+        ("status", [r.status for r in runs]),
+        ("experiment", [r.experiment for r in runs]),
+        ("dataset", [r.dataset.label for r in runs]),
+        ("target", [r.target for r in runs]),
+        ("model", [r.model_kind for r in runs]),
+        ("seed", [r.seed for r in runs]),
+    ]
+    params = list(dict.fromkeys(k for r in runs for k in r.params))
+    fields += [(f"param {k}", [r.params.get(k, "") for r in runs]) for k in params]
+    metrics = list(dict.fromkeys(k for r in runs for k in r.metrics))
+    fields += [
+        (f"metric {k}", [f"{r.metrics[k]:.6g}" if k in r.metrics else "" for r in runs])
+        for k in metrics
+    ]
+    rows = [
+        ("*" if len({str(v) for v in values}) > 1 else "", name, *values) for name, values in fields
+    ]
+    print(table(("", "", *(f"run {r.id}" for r in runs)), rows))
+    print("* differs between the runs")
+    return 0
+
+
+def cmd_experiments(store, _args) -> int:
+    from modelyard.tracking.experiments import list_experiments
+
+    experiments = list_experiments(store)
+    if not experiments:
+        print("No experiments yet; runs go to 'Default' unless `train --experiment NAME` says.")
+        return 0
+    rows = [(e.name, e.n_runs, _budget_text(e)) for e in experiments]
+    print(table(("experiment", "runs", "budget"), rows))
+    return 0
+
+
+def _budget_text(experiment) -> str:
+    parts = []
+    if experiment.budget_kwh is not None:
+        parts.append(f"{experiment.budget_kwh:g} kWh")
+    if experiment.budget_money is not None:
+        parts.append(f"{experiment.budget_money:g} money")
+    text = " or ".join(parts) or "-"
+    return text + (", auto-stop" if experiment.budget_auto_stop else "")
+
+
+def cmd_budget(store, args) -> int:
+    from modelyard.telemetry.budgets import all_budgets, budget_status
+    from modelyard.tracking.experiments import set_budget
+
+    if args.action == "set":
+        if not args.experiment:
+            raise ModelyardError("Name the experiment: `modelyard budget set EXPERIMENT …`.")
+        if args.kwh is None and args.money is None and not args.clear:
+            raise ModelyardError("Give --kwh and/or --money, or --clear to remove the budget.")
+        experiment = set_budget(
+            store,
+            args.experiment,
+            None if args.clear else args.kwh,
+            None if args.clear else args.money,
+            args.auto_stop and not args.clear,
+        )
+        print(budget_status(store, experiment).describe())
+        return 0
+    statuses = all_budgets(store)
+    if args.experiment:
+        statuses = [s for s in statuses if s.experiment.name == args.experiment]
+    if not statuses:
+        print("No budgets yet. Set one with `modelyard budget set EXPERIMENT --kwh 0.5`.")
+        return 0
+    for status in statuses:
+        print(f"[{status.state}] {status.describe()}")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("runs", help="list, show, cancel, re-run, compare, tag or annotate runs")
+    p.add_argument("action", nargs="?", choices=ACTIONS, default="list")
+    p.add_argument("args", nargs="*", help="RUN (an id or latest), then tags, note text or runs")
+    p.add_argument("--experiment", help="list: only this experiment's runs")
+    p.add_argument("--status", help="list: only runs with this status")
+    p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="list: filter")
+    p.add_argument("--wait", action="store_true", help="rerun: block until the new run ends")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("experiments", help="experiments, their runs and budgets")
+    p.set_defaults(func=cmd_experiments)
+
+    p = sub.add_parser("budget", help="energy or money budgets per experiment")
+    p.add_argument("action", nargs="?", choices=("list", "set"), default="list")
+    p.add_argument("experiment", nargs="?")
+    p.add_argument("--kwh", type=float, help="limit in kWh")
+    p.add_argument("--money", type=float, help="limit in the Settings currency")
+    p.add_argument("--auto-stop", action="store_true", help="stop running runs at 100%%")
+    p.add_argument("--clear", action="store_true", help="remove the budget")
+    p.set_defaults(func=cmd_budget)

@@ -1,0 +1,58 @@
+"""Upgrading a store that holds data: every step applies, or none does."""
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from modelyard.errors import StoreError
+from modelyard.store import open_store
+from modelyard.store.migrations import HEAD_REVISION, _sqlite_migration_engine, alembic_config
+from modelyard.tracking.runs import get_run
+
+
+def _downgrade(store, revision: str) -> None:
+    config = alembic_config()
+    with _sqlite_migration_engine(store.engine).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def _tables(store) -> set[str]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        return {r[0] for r in rows}
+
+
+def test_a_store_with_runs_and_models_upgrades_and_keeps_every_row(store, finished_run):
+    from modelyard.registry.service import register
+
+    register(store, finished_run.id, "churn")
+    _downgrade(store, "0004")
+    assert store.schema_revision() == "0004" and "experiments" not in _tables(store)
+    store.engine.dispose()
+    again = open_store()
+    try:
+        assert again.schema_revision() == HEAD_REVISION
+        run = get_run(again, finished_run.id)
+        assert run.experiment == "Default" and run.metrics == finished_run.metrics
+        with again.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+            assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+            assert conn.execute(text("SELECT count(*) FROM model_versions")).scalar() == 1
+    finally:
+        again.close()
+
+
+def test_a_failing_upgrade_leaves_the_store_as_it_was(store, finished_run):
+    _downgrade(store, "0004")
+    with store.engine.connect() as conn:  # a row pointing nowhere: the check after the upgrade
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.exec_driver_sql(
+            "INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (999, 'x', 1, 0, 0)"
+        )
+        conn.commit()
+    store.engine.dispose()
+    with pytest.raises(StoreError, match="left unchanged"):
+        open_store()
+    assert store.schema_revision() == "0004"
+    assert "experiments" not in _tables(store)
