@@ -120,7 +120,7 @@ def test_a_run_started_from_the_gui_finishes_while_the_window_stays_responsive(
     probe.stop()
 
     page = window.runs_page
-    assert "accuracy=" in page.table.item(0, 5).text()
+    assert "accuracy=" in page.table.item(0, 7).text()
     page.select_run(run_id)
     assert "accuracy" in page.detail.toPlainText()
     assert page.register_button.isEnabled()

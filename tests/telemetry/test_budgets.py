@@ -25,7 +25,9 @@ def test_usage_adds_ended_and_running_runs_and_sets_the_state(store, churn):
     record_run_energy(store, ended.id, _report(600.0), load_prices(store))  # 0.6 kWh, 0.30 EUR
     running = create_run(store, churn, "churn", "logistic_regression", experiment="tuning")
     log_metric_batch(
-        store, running.id, [("system/energy_wh", 100.0, 0, 10.0), ("system/energy_wh", 200.0, 1, 20.0)]
+        store,
+        running.id,
+        [("system/energy_wh", 100.0, 0, 10.0), ("system/energy_wh", 200.0, 1, 20.0)],
     )
     create_run(store, churn, "churn", "logistic_regression")  # another experiment: not counted
     experiment = set_budget(store, "tuning", kwh=1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from modelyard.cli.format import metrics_text, run_detail, table
+from modelyard.cli.format import compare_text, metrics_text, run_detail, table
 from modelyard.errors import ModelyardError
 
 ACTIONS = ("list", "show", "cancel", "rerun", "compare", "tag", "note")
@@ -130,27 +130,7 @@ def _compare(store, refs: list[str]) -> int:
 
     if len(refs) < 2:
         raise ModelyardError("Compare at least two runs: `modelyard runs compare RUN RUN …`.")
-    runs = [get_run(store, ref) for ref in refs]
-    fields: list[tuple[str, list[object]]] = [
-        ("status", [r.status for r in runs]),
-        ("experiment", [r.experiment for r in runs]),
-        ("dataset", [r.dataset.label for r in runs]),
-        ("target", [r.target for r in runs]),
-        ("model", [r.model_kind for r in runs]),
-        ("seed", [r.seed for r in runs]),
-    ]
-    params = list(dict.fromkeys(k for r in runs for k in r.params))
-    fields += [(f"param {k}", [r.params.get(k, "") for r in runs]) for k in params]
-    metrics = list(dict.fromkeys(k for r in runs for k in r.metrics))
-    fields += [
-        (f"metric {k}", [f"{r.metrics[k]:.6g}" if k in r.metrics else "" for r in runs])
-        for k in metrics
-    ]
-    rows = [
-        ("*" if len({str(v) for v in values}) > 1 else "", name, *values) for name, values in fields
-    ]
-    print(table(("", "", *(f"run {r.id}" for r in runs)), rows))
-    print("* differs between the runs")
+    print(compare_text([get_run(store, ref) for ref in refs]))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,8 @@ class MainWindow(QMainWindow):
         self.costs_page = CostsPage()
         self.settings_page = SettingsPage()
         self.resource_feed = None
+        self._budgets_checked = float("-inf")
+        self._budget_states: dict[str, str] = {}
         self._closed = False
         self.evaluation_page = EvaluationPage()
         self.pages: list[Page] = [
@@ -107,6 +110,7 @@ class MainWindow(QMainWindow):
         )
         self.runs_page.register_requested.connect(self.ask_register)
         self.runs_page.cancel_requested.connect(self.cancel_run)
+        self.runs_page.rerun_requested.connect(self.rerun)
         self.models_page.export_requested.connect(self.ask_export)
         self.models_page.export_archive_requested.connect(self.ask_export_archive)
         self.models_page.evaluate_requested.connect(self.open_evaluation)
@@ -135,6 +139,7 @@ class MainWindow(QMainWindow):
             page.store = store
         self.supervisor = Supervisor(store, self)
         self.supervisor.store_changed.connect(self.refresh_current)
+        self.supervisor.store_changed.connect(self.check_budgets)
         self.supervisor.run_ended.connect(self._run_ended)
         self.statusBar().showMessage(f"Store: {store.home or store.url}")
         # After the store's data is on screen: sampling and chart imports wait their turn.
@@ -187,6 +192,24 @@ class MainWindow(QMainWindow):
                 page.refresh()
             except Exception as exc:  # noqa: BLE001 - a page that cannot load says so
                 self.notify(f"Could not load {page.title}: {exc}", True)
+
+    def check_budgets(self) -> None:
+        """Say once when an experiment reaches 80% of its budget, and again at 100%."""
+        now = time.monotonic()
+        if now - self._budgets_checked < 2.0:
+            return
+        self._budgets_checked = now
+        from modelyard.telemetry.budgets import all_budgets
+
+        try:
+            statuses = all_budgets(self.store)
+        except Exception:  # noqa: BLE001 - a busy store: ask again on the next change
+            return
+        for status in statuses:
+            name, state = status.experiment.name, status.state
+            if state in ("warning", "exceeded") and self._budget_states.get(name) != state:
+                self.notify(f"Budget {state}: {status.describe()}", state == "exceeded")
+            self._budget_states[name] = state
 
     def notify(self, text: str, error: bool = False) -> None:
         self.banner.show_message(text, error)
@@ -318,6 +341,19 @@ class MainWindow(QMainWindow):
             self.notify(str(exc), True)
             return
         self.notify(f"Run {run.id} started: {run.model_kind} on {run.dataset.label}.")
+
+    def rerun(self, run: Run) -> None:
+        """A new run from the selected run's record, started at once."""
+        from modelyard.errors import ModelyardError
+        from modelyard.tracking.rerun import rerun
+
+        try:
+            new = rerun(self.store, run.id)
+        except ModelyardError as exc:
+            self.notify(str(exc), True)
+            return
+        self.refresh_current()
+        self.start_run(new)
 
     def cancel_run(self, run: Run) -> None:
         if self.supervisor.cancel_run(run.id):

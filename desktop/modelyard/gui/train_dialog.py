@@ -49,6 +49,15 @@ class NewRunDialog(QDialog):
         self.model = QComboBox()
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
+        from modelyard.tracking.experiments import list_experiments
+
+        self.experiment = QComboBox()
+        self.experiment.setEditable(True)  # type a new name to start an experiment
+        names = [e.name for e in list_experiments(store)] or ["Default"]
+        self.experiment.addItems(names)
+        self.experiment.setCurrentText("Default" if "Default" in names else names[0])
+        self.run_name = QLineEdit()
+        self.run_name.setPlaceholderText("optional, e.g. try-3")
         self.params_box = QGroupBox("Hyperparameters")
         self.params_form = QFormLayout(self.params_box)
         self.param_edits: dict[str, QLineEdit] = {}
@@ -63,6 +72,8 @@ class NewRunDialog(QDialog):
         form.addRow("Task", self.task)
         form.addRow("Model", self.model)
         form.addRow("Seed", self.seed)
+        form.addRow("Experiment", self.experiment)
+        form.addRow("Run name", self.run_name)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -151,6 +162,8 @@ class NewRunDialog(QDialog):
                 params,
                 seed=self.seed.value(),
                 task=self.task.currentText(),
+                experiment=self.experiment.currentText(),
+                name=self.run_name.text() or None,
             )
         except ModelyardError as exc:
             self.error.setText(str(exc))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -144,7 +144,7 @@ def fill_table(
 
     With nothing selected yet, the first row is, so a page's actions work without a click.
     """
-    selected = selected_key(table)
+    chosen = {i.data(Qt.ItemDataRole.UserRole) for i in table.selectedItems()}
     table.setSortingEnabled(False)
     table.setRowCount(len(rows))
     for r, (row, key) in enumerate(zip(rows, keys, strict=True)):
@@ -156,7 +156,16 @@ def fill_table(
                 item.setText("" if value is None else str(value))
             item.setData(Qt.ItemDataRole.UserRole, key)
             table.setItem(r, c, item)
-    row = keys.index(selected) if selected in keys else (0 if select_first and keys else None)
+    again = [r for r, key in enumerate(keys) if key in chosen]
+    if len(again) > 1:  # a multi-row selection (e.g. runs to compare) survives a refresh
+        selection = QItemSelection()
+        last = table.columnCount() - 1
+        for r in again:
+            selection.select(table.model().index(r, 0), table.model().index(r, last))
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+        table.selectionModel().select(selection, flags | QItemSelectionModel.SelectionFlag.Rows)
+        return
+    row = again[0] if again else (0 if select_first and keys else None)
     if row is not None:
         table.selectRow(row)
 

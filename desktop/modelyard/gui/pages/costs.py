@@ -42,7 +42,11 @@ class CostsPage(Page):
         self.period_box.currentIndexChanged.connect(lambda _i: self.refresh())
         self.export_button = QPushButton("Export CSV…")
         self.export_button.clicked.connect(self.choose_export)
+        self.budget_button = QPushButton("Set budget…")
+        self.budget_button.setToolTip("An energy or money limit per experiment")
+        self.budget_button.clicked.connect(self.edit_budget)
         self.actions_layout.addWidget(self.period_box)
+        self.actions_layout.addWidget(self.budget_button)
         self.actions_layout.addWidget(self.export_button)
         self.table = make_table(
             (
@@ -65,6 +69,9 @@ class CostsPage(Page):
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.addWidget(self.total)
+        self.budgets = make_table(("Experiment", "Budget", "Used", "Share", "State", "Auto-stop"))
+        self.budgets.setMaximumHeight(120)
+        lower_layout.addWidget(self.budgets)
         lower_layout.addWidget(self.charts, 2)
         lower_layout.addWidget(self.periods, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -83,6 +90,7 @@ class CostsPage(Page):
         )
 
         self.costs = list_run_costs(self.store)
+        self._fill_budgets()
         registered = model_versions_by_run(self.store)
         rows = [
             (
@@ -130,6 +138,39 @@ class CostsPage(Page):
         self.export_button.setEnabled(bool(self.costs))
         if self.costs:
             self._draw(periods)
+
+    def _fill_budgets(self) -> None:
+        from modelyard.telemetry.budgets import all_budgets
+
+        statuses = all_budgets(self.store)
+        rows = [
+            (
+                s.experiment.name,
+                s.limit_text(),
+                f"{s.used_kwh:.4g} kWh, {money(s.used_money, s.currency)}",
+                f"{s.fraction:.0%}",
+                s.state,
+                "yes" if s.experiment.budget_auto_stop else "no",
+            )
+            for s in statuses
+        ]
+        fill_table(self.budgets, rows, [s.experiment.name for s in statuses], select_first=False)
+        for row, status in enumerate(statuses):
+            colour = {"warning": "#ef6c00", "exceeded": "#c62828"}.get(status.state)
+            if colour:
+                from PySide6.QtGui import QColor
+
+                self.budgets.item(row, 4).setForeground(QColor(colour))
+        self.budgets.setVisible(bool(statuses))
+
+    def edit_budget(self) -> None:
+        from modelyard.gui.budget_dialog import BudgetDialog
+        from modelyard.gui.widgets import selected_key
+
+        dialog = BudgetDialog(self.store, selected_key(self.budgets), self)
+        if dialog.exec() and dialog.status is not None:
+            self.message.emit(dialog.status.describe(), False)
+            self.refresh()
 
     def _draw(self, periods) -> None:
         from modelyard.gui.charts import make_plot, pg, ready

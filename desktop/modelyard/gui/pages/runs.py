@@ -6,12 +6,19 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QSplitter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+)
 
-from modelyard.cli.format import metrics_text, run_detail
+from modelyard.cli.format import compare_text, metrics_text, run_detail
 from modelyard.gui.pages.base import Page
 from modelyard.gui.run_system_panel import RunSystemPanel
-from modelyard.gui.widgets import fill_table, make_table, selected_key
+from modelyard.gui.widgets import fill_table, make_table
 
 if TYPE_CHECKING:
     from modelyard.store.entities import Run
@@ -34,6 +41,8 @@ class RunsPage(Page):
     new_run_requested = Signal()
     register_requested = Signal(object)  # Run
     cancel_requested = Signal(object)  # Run
+    rerun_requested = Signal(object)  # Run
+    ALL = "All experiments"
 
     def __init__(self, store=None, parent=None) -> None:
         super().__init__(store, parent)
@@ -45,11 +54,35 @@ class RunsPage(Page):
         self.register_button.clicked.connect(
             lambda: self._emit_for_selected(self.register_requested)
         )
-        for button in (self.new_button, self.stop_button, self.register_button):
+        self.rerun_button = QPushButton("Re-run")
+        self.rerun_button.setToolTip(
+            "Train again from this run's record: same data, model, params, seed"
+        )
+        self.rerun_button.clicked.connect(lambda: self._emit_for_selected(self.rerun_requested))
+        self.experiment_box = QComboBox()
+        self.experiment_box.addItem(self.ALL)
+        self.experiment_box.currentTextChanged.connect(
+            lambda _t: self.load() if self.store else None
+        )
+        self.actions_layout.addWidget(QLabel("Experiment:"))
+        self.actions_layout.addWidget(self.experiment_box)
+        for button in (self.new_button, self.stop_button, self.rerun_button, self.register_button):
             self.actions_layout.addWidget(button)
         self.table = make_table(
-            ("Run", "Status", "Dataset", "Target", "Model", "Metrics", "Duration")
+            (
+                "Run",
+                "Status",
+                "Experiment",
+                "Name",
+                "Dataset",
+                "Target",
+                "Model",
+                "Metrics",
+                "Duration",
+            )
         )
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setToolTip("Select two or more runs (Ctrl or Shift) to compare them")
         self.table.itemSelectionChanged.connect(self._show_detail)
         self.detail = QPlainTextEdit(readOnly=True)
         self.detail.setFont(QFont("monospace"))
@@ -67,14 +100,20 @@ class RunsPage(Page):
         self._show_detail()
 
     def load(self) -> None:
+        from modelyard.tracking.experiments import list_experiments
         from modelyard.tracking.runs import list_runs
 
-        runs = list_runs(self.store, limit=2000)
+        self._fill_experiments([e.name for e in list_experiments(self.store)])
+        chosen = self.experiment_box.currentText()
+        experiment = None if chosen == self.ALL else chosen
+        runs = list_runs(self.store, limit=2000, experiment=experiment)
         self._runs = {r.id: r for r in runs}
         rows = [
             (
                 r.id,
                 r.status,
+                r.experiment,
+                r.name or "",
                 r.dataset.label,
                 r.target,
                 r.model_kind,
@@ -89,9 +128,26 @@ class RunsPage(Page):
         self.show_empty(not runs)
         self._show_detail()
 
+    def _fill_experiments(self, names: list[str]) -> None:
+        current = [self.experiment_box.itemText(i) for i in range(1, self.experiment_box.count())]
+        if current == names:
+            return
+        chosen = self.experiment_box.currentText()
+        self.experiment_box.blockSignals(True)
+        self.experiment_box.clear()
+        self.experiment_box.addItems([self.ALL, *names])
+        self.experiment_box.setCurrentText(chosen if chosen in names else self.ALL)
+        self.experiment_box.blockSignals(False)
+
+    def selected_runs(self) -> list[Run]:
+        rows = sorted({index.row() for index in self.table.selectedIndexes()})
+        keys = [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
+        return [self._runs[k] for k in keys if k in self._runs]
+
     def selected_run(self) -> Run | None:
-        key = selected_key(self.table)
-        return self._runs.get(key) if key is not None else None
+        """The one selected run; None when none or several are selected."""
+        chosen = self.selected_runs()
+        return chosen[0] if len(chosen) == 1 else None
 
     def select_run(self, run_id: int) -> None:
         for row in range(self.table.rowCount()):
@@ -106,9 +162,16 @@ class RunsPage(Page):
 
     def _show_detail(self) -> None:
         run = self.selected_run()
+        several = self.selected_runs() if run is None else []
         self.register_button.setEnabled(run is not None and run.status == "finished")
         self.stop_button.setEnabled(run is not None and not run.is_terminal)
-        text = run_detail(run) if run else "Select a run to see its parameters, metrics and errors."
+        self.rerun_button.setEnabled(run is not None)
+        if run is not None:
+            text = run_detail(run)
+        elif len(several) > 1:
+            text = compare_text(several)
+        else:
+            text = "Select a run to see its parameters, metrics and errors; select several to compare them."
         if self.detail.toPlainText() != text:
             self.detail.setPlainText(text)
         self.system_panel.show_run(self.store, run)
