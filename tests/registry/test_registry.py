@@ -52,6 +52,8 @@ def test_every_builtin_trainer_round_trips_through_skops(store, churn, kind, tas
         if kind in ("random_forest", "extra_trees")
         else {"max_iter": 20}
         if kind == "hist_gradient_boosting"
+        else {"epochs": 3}
+        if kind == "mlp"
         else {}
     )
     run = train_in_process(store, churn, target=target, kind=kind, params=params)

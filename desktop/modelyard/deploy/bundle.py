@@ -124,10 +124,16 @@ def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: boo
 
     data = model_bytes(store, version)
     try:
-        runtime.load_model(data)  # refuse to ship a model that would not load
+        model = runtime.load_model(data)  # refuse to ship a model that would not load
     except runtime.ModelLoadError as exc:
         raise ModelyardError(f"{version.label} cannot be exported: {exc}.") from exc
     (folder / "model.skops").write_bytes(data)
+    network = model[-1] if hasattr(model, "steps") else model
+    if isinstance(network, runtime.NumpyMLP):  # the PyTorch weights, for PyTorch users
+        from safetensors.numpy import save_file
+
+        save_file(network.tensors(), str(folder / "model.safetensors"))
+        (folder / "model_architecture.json").write_text(json.dumps(network.architecture, indent=2))
     outcome: dict[str, Any] = {"status": "not requested"}
     if onnx:
         from modelyard.registry.onnx_export import export_version_onnx

@@ -28,6 +28,7 @@ SERVING_PACKAGES = (
     "scipy",
     "scikit-learn",
     "skops",
+    "safetensors",  # the PyTorch MLP's weights inside model.skops
 )
 COPIED = ("serve.py", "modelyard_pyfunc.py")
 RENDERED = (

@@ -111,6 +111,11 @@ def export_onnx(model, signature: dict[str, Any], features) -> OnnxResult:
     except ImportError:
         return OnnxResult(None, "install modelyard[onnx] for skl2onnx and onnxruntime")
     rows = features.head(CHECK_ROWS)
+    last = model[-1] if hasattr(model, "steps") else model
+    if type(last).__name__ == "NumpyMLP":
+        return OnnxResult(
+            None, "no ONNX converter for the PyTorch MLP yet; its weights ship as model.safetensors"
+        )
     # float32 inputs: onnxruntime has no float64 Imputer kernel, and every Modelyard pipeline
     # imputes. Trees may flip a split on a value right at a threshold; the check catches it.
     try:

@@ -1,17 +1,20 @@
 """The model runtime: preparing features, loading a model safely, predicting.
 
-This module is deliberately self-contained (numpy, pandas and skops only, no Modelyard imports):
+This module is deliberately self-contained (numpy, pandas, scikit-learn and skops only; no Modelyard imports):
 the worker trains through it, the registry predicts through it, and every deployment bundle
 carries a verbatim copy of it, so a bundle computes exactly what the registry computes.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 NUMERIC_KINDS = ("integer", "float")
 CATEGORICAL_KINDS = ("categorical", "boolean")
@@ -26,6 +29,7 @@ TRUSTED_TYPES = frozenset(
         "sklearn.neighbors._kd_tree.KDTree",  # k-nearest neighbours' search trees
         "sklearn.neighbors._ball_tree.BallTree",
         "sklearn.metrics._dist_metrics.EuclideanDistance64",
+        "modelyard_runtime.NumpyMLP",  # the PyTorch MLP's trained network (below)
     }
 )
 BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
@@ -97,6 +101,98 @@ def records_to_frame(records: list[dict[str, Any]], inputs: list[dict[str, Any]]
     return prepare_features(pd.DataFrame.from_records(records), inputs)
 
 
+class NumpyMLP(BaseEstimator):
+    """A trained PyTorch MLP for inference without PyTorch: its weights run as a NumPy forward
+    pass (Linear → ReLU → … → Linear), with softmax over `classes_` for classification and the
+    target's standardisation undone for regression.
+
+    Stored state is exactly "PyTorch weights with safetensors plus an architecture spec in
+    JSON": the skops file holds the safetensors bytes of the weights (named as in
+    `torch.nn.Sequential`: `0.weight`, `0.bias`, `2.weight`, …) and a JSON text of the rest, so
+    loading it runs no code from the file.
+    """
+
+    def __init__(self, weights, biases, task, classes=None, y_mean=0.0, y_std=1.0) -> None:
+        self.weights = [np.asarray(w, dtype=np.float32) for w in weights]
+        self.biases = [np.asarray(b, dtype=np.float32) for b in biases]
+        self.task = task
+        self.classes = None if classes is None else list(classes)
+        if classes is not None:
+            self.classes_ = np.asarray(classes)
+        self.y_mean, self.y_std = float(y_mean), float(y_std)
+
+    @property
+    def architecture(self) -> dict[str, Any]:
+        sizes = [int(self.weights[0].shape[1])] + [int(w.shape[0]) for w in self.weights]
+        return {
+            "format": "modelyard-mlp/1",
+            "layers": sizes,
+            "activation": "relu",
+            "task": self.task,
+            "classes": [_plain(c) for c in getattr(self, "classes_", [])],
+            "y_mean": self.y_mean,
+            "y_std": self.y_std,
+            "torch": "nn.Sequential(Linear, ReLU, …, Linear); state_dict keys as in weights",
+        }
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        named = {}
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            named[f"{2 * i}.weight"], named[f"{2 * i}.bias"] = w, b
+        return named
+
+    def __getstate__(self) -> dict[str, Any]:
+        from safetensors.numpy import save
+
+        return {"safetensors": save(self.tensors()), "architecture": json.dumps(self.architecture)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from safetensors.numpy import load
+
+        spec = json.loads(state["architecture"])
+        if spec.get("format") != "modelyard-mlp/1":
+            raise ModelLoadError("the MLP's architecture spec is not one Modelyard wrote")
+        tensors = load(state["safetensors"])
+        count = len(spec["layers"]) - 1
+        weights = [tensors[f"{2 * i}.weight"] for i in range(count)]
+        biases = [tensors[f"{2 * i}.bias"] for i in range(count)]
+        self.__init__(
+            weights, biases, spec["task"], spec["classes"] or None, spec["y_mean"], spec["y_std"]
+        )
+
+    # what scikit-learn's Pipeline asks of its last step
+    def fit(self, x, y=None):
+        raise NotImplementedError("a NumpyMLP is trained by Modelyard's PyTorch MLP trainer")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def _forward(self, x) -> np.ndarray:
+        h = np.asarray(x, dtype=np.float32)
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            h = h @ w.T + b
+            if i < len(self.weights) - 1:
+                h = np.maximum(h, 0.0)
+        return h
+
+    def predict_proba(self, x) -> np.ndarray:
+        if self.task != "classification":
+            raise AttributeError("a regression MLP has no class probabilities")
+        logits = self._forward(x).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, x) -> np.ndarray:
+        if self.task == "classification":
+            return self.classes_[np.argmax(self._forward(x), axis=1)]
+        return self._forward(x)[:, 0].astype(np.float64) * self.y_std + self.y_mean
+
+
+NumpyMLP.__module__ = "modelyard_runtime"  # one type name in the app and in every bundle
+sys.modules.setdefault("modelyard_runtime", sys.modules[__name__])
+
+
 def dumps_model(model: Any) -> bytes:
     import skops.io
 
@@ -116,6 +212,7 @@ def load_model(data: bytes) -> Any:
     refused = [t for t in untrusted if t not in TRUSTED_TYPES]
     if refused:
         raise ModelLoadError(f"the model file contains untrusted types: {', '.join(refused)}")
+    sys.modules.setdefault("modelyard_runtime", sys.modules[__name__])  # NumpyMLP's home
     try:
         return skops.io.loads(data, trusted=untrusted)
     except Exception as exc:  # noqa: BLE001

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from modelyard.errors import InvalidInputError
@@ -93,8 +94,13 @@ def score(task: str, model, x, y) -> dict[str, float]:
     return {k: v for k, v in values.items() if math.isfinite(v)}
 
 
-def fit_run(run: Run, frame) -> tuple[Any, dict[str, float], dict[str, Any]]:
-    """Train the run's model on its dataset; return (model, metrics, signature)."""
+def fit_run(
+    run: Run, frame, on_epoch: Callable[[int, dict[str, float]], None] | None = None
+) -> tuple[Any, dict[str, float], dict[str, Any]]:
+    """Train the run's model on its dataset; return (model, metrics, signature).
+
+    Epoch-based trainers report each epoch's losses to `on_epoch(epoch, values)` as they go.
+    """
     from sklearn.model_selection import train_test_split
 
     inputs = feature_inputs(run)
@@ -133,11 +139,19 @@ def fit_run(run: Run, frame) -> tuple[Any, dict[str, float], dict[str, Any]]:
         x, y, test_size=TEST_FRACTION, random_state=run.seed, stratify=stratify
     )
     model = build_pipeline(run, inputs)
+    estimator = model.steps[-1][1]
+    if hasattr(estimator, "on_epoch"):
+        estimator.on_epoch = on_epoch
     started = time.perf_counter()
     model.fit(x_train, y_train)
+    if hasattr(estimator, "export"):  # keep the trained network, not the PyTorch trainer
+        model.steps[-1] = (model.steps[-1][0], estimator.export())
+        device = getattr(estimator, "device_", None)
     values = score(run.task, model, x_test, y_test)
     values["train_seconds"] = time.perf_counter() - started
     signature = {"inputs": inputs, "target": run.target, "task": run.task}
+    if hasattr(estimator, "export"):
+        signature["trained_on"] = {"device": device, "epochs": estimator.epochs_run_}
     if run.task == "classification":
         signature["classes"] = [c.item() if hasattr(c, "item") else c for c in model.classes_]
     return model, values, signature

@@ -22,6 +22,7 @@ class Param:
     maximum: float | None = None
     optional: bool = False  # None allowed (e.g. "no depth limit")
     choices: tuple[str, ...] = ()
+    check: Callable[[Any], Any] | None = None  # raises InvalidInputError for a bad value
 
     def coerce(self, raw: Any) -> Any:
         if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "none")):
@@ -44,6 +45,8 @@ class Param:
             raise InvalidInputError(f"Parameter '{self.name}' must be at least {self.minimum}.")
         if self.maximum is not None and value > self.maximum:
             raise InvalidInputError(f"Parameter '{self.name}' must be at most {self.maximum}.")
+        if self.check is not None:
+            self.check(value)
         return value
 
     def _parse(self, raw: str) -> Any:
@@ -153,6 +156,18 @@ def _knn(task, p, seed):
     return cls(n_neighbors=p["n_neighbors"], weights=p["weights"], n_jobs=1)
 
 
+def _mlp(task, p, seed):
+    from modelyard.training.torch_mlp import TorchMLPEstimator
+
+    return TorchMLPEstimator(task, p, seed)
+
+
+def _check_hidden(text: str) -> None:
+    from modelyard.training.torch_mlp import parse_hidden
+
+    parse_hidden(text)
+
+
 def _tree_params() -> tuple[Param, ...]:
     return (
         Param("n_estimators", int, 100, "Number of trees", minimum=1, maximum=5000),
@@ -230,6 +245,33 @@ TRAINERS: dict[str, Trainer] = {
                 Param("weights", str, "uniform", "Vote weights", choices=("uniform", "distance")),
             ),
             _knn,
+        ),
+        Trainer(
+            "mlp",
+            "Neural network (PyTorch MLP)",
+            TASKS,
+            (
+                Param("hidden_layers", str, "64,32", "Hidden layer widths", check=_check_hidden),
+                Param("epochs", int, 50, "Passes over the training rows", minimum=1, maximum=10000),
+                Param("batch_size", int, 64, "Rows per step", minimum=1, maximum=65536),
+                Param("learning_rate", float, 1e-3, "Adam step size", minimum=1e-6, maximum=1.0),
+                Param("weight_decay", float, 0.0, "L2 penalty", minimum=0.0),
+                Param(
+                    "patience",
+                    int,
+                    5,
+                    "Early stop after this many epochs without a better validation loss (0: off)",
+                    minimum=0,
+                ),
+                Param(
+                    "device",
+                    str,
+                    "auto",
+                    "auto: CUDA when available",
+                    choices=("auto", "cpu", "cuda"),
+                ),
+            ),
+            _mlp,
         ),
     )
 }

@@ -35,7 +35,10 @@ def train(run_id: int) -> int:
             from modelyard.registry.runtime import dumps_model
             from modelyard.training.fit import fit_run
 
-            model, metrics, signature = fit_run(run, load_frame(store, run.dataset))
+            def log_epoch(epoch: int, values: dict[str, float]) -> None:
+                runs.log_metrics(store, run_id, values, step=epoch)
+
+            model, metrics, signature = fit_run(run, load_frame(store, run.dataset), log_epoch)
             blob = store.blobs.put_bytes(dumps_model(model))
             if not runs.finish(store, run_id, blob, signature, metrics):
                 print(f"Run {run_id} was stopped before it could finish.", file=sys.stderr)
