@@ -238,3 +238,22 @@ def fail(store: Store, run_id: int, error: str, status: str = "failed") -> bool:
             .values(status=status, error=error, ended_at=models.utcnow())
         )
         return result.rowcount == 1
+
+
+def metric_history(
+    store: Store, run_id: int, after_id: int = 0
+) -> tuple[list[tuple[str, int, float]], int]:
+    """A run's result metrics logged after row `after_id`, as (key, step, value) in order, and
+    the last row id seen: callers fetch only what is new (system samples are left out)."""
+    with store.session() as session:
+        rows = session.execute(
+            select(models.Metric.id, models.Metric.key, models.Metric.step, models.Metric.value)
+            .where(
+                models.Metric.run_id == run_id,
+                models.Metric.id > after_id,
+                ~models.Metric.key.startswith("system/"),
+            )
+            .order_by(models.Metric.id)
+        ).all()
+    last = rows[-1][0] if rows else after_id
+    return [(key, step, value) for _id, key, step, value in rows], last

@@ -87,8 +87,14 @@ class RunsPage(Page):
         self.detail = QPlainTextEdit(readOnly=True)
         self.detail.setFont(QFont("monospace"))
         self.system_panel = RunSystemPanel()
+        from modelyard.gui.metric_curves import MetricCurves
+
+        self.curves = MetricCurves()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.detail)
+        left.addWidget(self.curves)
         lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self.detail)
+        lower.addWidget(left)
         lower.addWidget(self.system_panel)
         lower.setSizes([420, 560])
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -175,3 +181,4 @@ class RunsPage(Page):
         if self.detail.toPlainText() != text:
             self.detail.setPlainText(text)
         self.system_panel.show_run(self.store, run)
+        self.curves.show_run(self.store, run)
