@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         from modelyard.training.worker import main as worker_main
 
         return worker_main(args[1:])
+    if args[0] == "_sweep":
+        from modelyard.training.sweep_driver import main as sweep_main
+
+        return sweep_main(args[1:])
     from modelyard.cli.main import main as cli_main
 
     return cli_main(args)

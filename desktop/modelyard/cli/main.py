@@ -165,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelyard.cli import runs_cmd
 
     runs_cmd.add_parsers(sub)
+    from modelyard.cli import sweep_cmd
+
+    sweep_cmd.add_parsers(sub)
 
     p = sub.add_parser("register", help="register a finished run's model as a new version")
     p.add_argument("--run", required=True, help="run id or 'latest'")

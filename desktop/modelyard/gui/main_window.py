@@ -31,6 +31,7 @@ from modelyard.gui.pages.models import ModelsPage
 from modelyard.gui.pages.resources import ResourcesPage
 from modelyard.gui.pages.runs import RunsPage
 from modelyard.gui.pages.settings import SettingsPage
+from modelyard.gui.pages.sweeps import SweepsPage
 from modelyard.gui.widgets import Banner
 
 if TYPE_CHECKING:
@@ -63,12 +64,15 @@ class MainWindow(QMainWindow):
         self.settings_page = SettingsPage()
         self.resource_feed = None
         self._budgets_checked = float("-inf")
+        self._sweep_processes: list = []  # driver processes started here, reaped when they end
         self._budget_states: dict[str, str] = {}
         self._closed = False
         self.evaluation_page = EvaluationPage()
+        self.sweeps_page = SweepsPage()
         self.pages: list[Page] = [
             self.datasets_page,
             self.runs_page,
+            self.sweeps_page,
             self.models_page,
             self.evaluation_page,
             self.deployments_page,
@@ -111,6 +115,7 @@ class MainWindow(QMainWindow):
         self.runs_page.register_requested.connect(self.ask_register)
         self.runs_page.cancel_requested.connect(self.cancel_run)
         self.runs_page.rerun_requested.connect(self.rerun)
+        self.sweeps_page.new_sweep_requested.connect(self.open_new_sweep_dialog)
         self.models_page.export_requested.connect(self.ask_export)
         self.models_page.export_archive_requested.connect(self.ask_export_archive)
         self.models_page.evaluate_requested.connect(self.open_evaluation)
@@ -199,6 +204,7 @@ class MainWindow(QMainWindow):
         if now - self._budgets_checked < 2.0:
             return
         self._budgets_checked = now
+        self._sweep_processes = [p for p in self._sweep_processes if p.poll() is None]
         from modelyard.telemetry.budgets import all_budgets
 
         try:
@@ -329,6 +335,37 @@ class MainWindow(QMainWindow):
         dialog = NewRunDialog(self.store, versions, selected, self)
         if dialog.exec() and dialog.run is not None:
             self.start_run(dialog.run)
+
+    def open_new_sweep_dialog(self) -> None:
+        from modelyard.datasets.service import list_datasets
+        from modelyard.gui.sweep_dialog import NewSweepDialog
+
+        if not self._need_store():
+            return
+        versions = [v for d in list_datasets(self.store) for v in reversed(d.versions)]
+        if not versions:
+            self.notify("Import a dataset first: drop a CSV or Parquet file on the window.", True)
+            return
+        dialog = NewSweepDialog(self.store, versions, self.datasets_page.selected_version(), self)
+        if dialog.exec() and dialog.sweep is not None:
+            self.start_sweep(dialog.sweep)
+
+    def start_sweep(self, sweep) -> None:
+        """Start the sweep's driver process; its trials appear on the Runs and Sweeps pages."""
+        from modelyard.errors import ModelyardError
+        from modelyard.training.launcher import start_sweep
+
+        try:
+            self._sweep_processes.append(start_sweep(self.store, sweep.id))
+        except ModelyardError as exc:
+            self.notify(str(exc), True)
+            return
+        self._sweep_processes = [p for p in self._sweep_processes if p.poll() is None]
+        self.show_page(self.sweeps_page)
+        self.sweeps_page.select_sweep(sweep.id)
+        self.notify(
+            f"Sweep {sweep.id} started: {sweep.n_trials} trials of {', '.join(sweep.models)}."
+        )
 
     def start_run(self, run: Run) -> None:
         from modelyard.errors import ModelyardError

@@ -105,6 +105,8 @@ class Run:
     tags: dict[str, str] = field(default_factory=dict)
     notes: str | None = None
     environment: dict[str, Any] = field(default_factory=dict)
+    sweep_id: int | None = None
+    trial: int | None = None
 
     @property
     def label(self) -> str:
@@ -150,6 +152,8 @@ class Run:
             tags=dict(row.tags or {}),
             notes=row.notes,
             environment=dict(row.environment or {}),
+            sweep_id=row.sweep_id,
+            trial=row.trial,
         )
 
 

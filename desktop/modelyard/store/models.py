@@ -65,6 +65,30 @@ class Experiment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Sweep(Base):
+    """A hyperparameter search: Optuna asks, each trial trains as a run in its own worker."""
+
+    __tablename__ = "sweeps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"))
+    dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
+    target: Mapped[str] = mapped_column(String(500))
+    task: Mapped[str] = mapped_column(String(20))
+    space: Mapped[dict[str, Any]]
+    sampler: Mapped[str] = mapped_column(String(20))
+    n_trials: Mapped[int]
+    parallel: Mapped[int]
+    metric: Mapped[str] = mapped_column(String(100))
+    direction: Mapped[str] = mapped_column(String(10))
+    seed: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
 class Run(Base):
     __tablename__ = "runs"
 
@@ -76,6 +100,10 @@ class Run(Base):
     tags: Mapped[dict[str, Any] | None]
     notes: Mapped[str | None] = mapped_column(Text)
     environment: Mapped[dict[str, Any] | None]
+    sweep_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sweeps.id", name="fk_runs_sweep_id"), index=True
+    )
+    trial: Mapped[int | None]
     dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
     target: Mapped[str] = mapped_column(String(500))
     task: Mapped[str] = mapped_column(String(20))

@@ -30,6 +30,8 @@ def create_run(
     experiment: str | None = None,
     name: str | None = None,
     tags: dict[str, str] | None = None,
+    sweep_id: int | None = None,
+    trial: int | None = None,
 ) -> Run:
     """Check everything a worker will need, then record the run as queued."""
     from modelyard.tracking.experiments import check_name, check_tags, experiment_id
@@ -67,6 +69,8 @@ def create_run(
     with store.session() as session:
         row = models.Run(
             experiment_id=experiment_id(session, experiment),
+            sweep_id=sweep_id,
+            trial=trial,
             name=name,
             tags=tags,
             dataset_version_id=dataset.id,
@@ -121,9 +125,12 @@ def list_runs(
     limit: int | None = None,
     experiment: str | None = None,
     status: str | None = None,
+    sweep_id: int | None = None,
 ) -> list[Run]:
     with store.session() as session:
         query = _query().order_by(models.Run.id.desc())
+        if sweep_id is not None:
+            query = query.where(models.Run.sweep_id == sweep_id)
         if experiment is not None:
             query = query.join(models.Run.experiment).where(models.Experiment.name == experiment)
         if status is not None:

@@ -116,12 +116,12 @@ def reap_orphans(store: Store) -> list[int]:
     return failed
 
 
-def cancel(store: Store, run_id: int) -> bool:
+def cancel(store: Store, run_id: int, reason: str = "Cancelled by the user.") -> bool:
     """Stop a queued or running run: record it as cancelled, then end its worker."""
     import psutil
 
     run = runs.get_run(store, run_id)
-    if not runs.fail(store, run_id, "Cancelled by the user.", status="cancelled"):
+    if not runs.fail(store, run_id, reason, status="cancelled"):
         return False
     if run.pid is not None and _alive(run.pid, run.pid_started_at):
         try:
@@ -132,4 +132,51 @@ def cancel(store: Store, run_id: int) -> bool:
         while _alive(run.pid, run.pid_started_at) and time.monotonic() < deadline:
             time.sleep(0.02)
     _record_energy(store, run_id)
+    return True
+
+
+def sweep_log_path(store: Store, sweep_id: int) -> Path:
+    return (store.home or Path.cwd()) / "logs" / f"sweep-{sweep_id}.log"
+
+
+def start_sweep(store: Store, sweep_id: int) -> subprocess.Popen:
+    """Start a queued sweep's driver process; it starts the trials' workers itself."""
+    from modelyard.training.sweeps import set_status
+
+    if getattr(sys, "frozen", False):
+        command = [sys.executable, "_sweep", str(sweep_id)]
+    else:
+        command = [sys.executable, "-m", "modelyard.training.sweep_driver", str(sweep_id)]
+    env = dict(os.environ, MODELYARD_STORE_URL=store.url, PYTHONUNBUFFERED="1")
+    if store.home is not None:
+        env["MODELYARD_HOME"] = str(store.home)
+    path = sweep_log_path(store, sweep_id)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as log:
+            proc = subprocess.Popen(
+                command,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    except OSError as exc:
+        message = f"The sweep process could not be started: {exc.strerror or exc}."
+        set_status(store, sweep_id, "failed", message)
+        raise ModelyardError(f"Sweep {sweep_id} failed: {message}") from exc
+    set_status(store, sweep_id, None, pid=proc.pid)
+    return proc
+
+
+def cancel_sweep(store: Store, sweep_id: int) -> bool:
+    """Stop a sweep: its driver stops starting trials, and its running trials are cancelled."""
+    from modelyard.training.sweeps import set_status, trials
+
+    if not set_status(store, sweep_id, "cancelled"):
+        return False
+    for run in trials(store, sweep_id):
+        if not run.is_terminal:
+            cancel(store, run.id)
     return True

@@ -1,0 +1,147 @@
+"""`modelyard sweep …` and `modelyard sweeps [list | show ID | cancel ID]`."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from modelyard.cli.format import metrics_text, table
+from modelyard.errors import ModelyardError
+
+
+def cmd_sweep(store, args) -> int:
+    from modelyard.datasets.service import get_version
+    from modelyard.training import launcher
+    from modelyard.training.sweeps import create_sweep, parse_space
+
+    sweep = create_sweep(
+        store,
+        get_version(store, args.dataset),
+        args.target,
+        args.model,
+        args.task,
+        parse_space(args.space),
+        args.sampler,
+        args.trials,
+        args.parallel,
+        args.experiment,
+        args.seed,
+    )
+    proc = launcher.start_sweep(store, sweep.id)
+    print(
+        f"Sweep {sweep.id} started: {sweep.n_trials} {sweep.sampler} trials of "
+        f"{', '.join(sweep.models)}, {sweep.parallel} at a time, {sweep.direction} {sweep.metric}; "
+        f"runs go to experiment '{sweep.experiment}'."
+    )
+    if not args.wait:
+        print(f"Follow it with `modelyard sweeps show {sweep.id}`.")
+        return 0
+    try:
+        while proc.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print(
+            f"Stopped waiting; stop the sweep with `modelyard sweeps cancel {sweep.id}`.",
+            file=sys.stderr,
+        )
+        return 130
+    return _show(store, sweep.id)
+
+
+def _show(store, ref) -> int:
+    from modelyard.training.sweeps import best_trial, get_sweep, trials
+
+    sweep = get_sweep(store, ref)
+    print(
+        f"Sweep {sweep.id}: {sweep.status} — {sweep.sampler}, {sweep.n_trials} trials, "
+        f"{sweep.direction} {sweep.metric} of {sweep.target} on {sweep.dataset}"
+    )
+    if sweep.error:
+        print(f"  error: {sweep.error}")
+    rows = [
+        (
+            r.trial,
+            r.id,
+            "pruned" if (r.error or "").startswith("Pruned") else r.status,
+            r.model_kind,
+            ", ".join(f"{k}={v}" for k, v in r.params.items()),
+            f"{r.metrics[sweep.metric]:.4g}" if sweep.metric in r.metrics else "",
+        )
+        for r in trials(store, sweep.id)
+    ]
+    if rows:
+        print(table(("trial", "run", "status", "model", "params", sweep.metric), rows))
+    best = best_trial(store, sweep)
+    if best is not None:
+        print(
+            f"best: trial {best.trial} (run {best.id}), {best.model_kind}: {metrics_text(best.metrics)}"
+        )
+    return 0 if sweep.status != "failed" else 1
+
+
+def cmd_sweeps(store, args) -> int:
+    from modelyard.training.launcher import cancel_sweep
+    from modelyard.training.sweeps import get_sweep, list_sweeps
+
+    if args.action in ("show", "cancel") and not args.sweep:
+        raise ModelyardError(f"Name the sweep: `modelyard sweeps {args.action} ID`.")
+    if args.action == "show":
+        return _show(store, args.sweep)
+    if args.action == "cancel":
+        sweep = get_sweep(store, args.sweep)
+        if not cancel_sweep(store, sweep.id):
+            raise ModelyardError(f"Sweep {sweep.id} is {sweep.status}; it cannot be cancelled.")
+        print(f"Sweep {sweep.id} cancelled.")
+        return 0
+    sweeps = list_sweeps(store)
+    if not sweeps:
+        print(
+            "No sweeps yet. Start one with `modelyard sweep --dataset D --target T --model KIND`."
+        )
+        return 0
+    rows = [
+        (
+            s.id,
+            s.status,
+            s.dataset,
+            s.target,
+            ", ".join(s.models),
+            s.sampler,
+            s.n_trials,
+            s.experiment,
+        )
+        for s in sweeps
+    ]
+    print(
+        table(
+            ("sweep", "status", "dataset", "target", "models", "sampler", "trials", "experiment"),
+            rows,
+        )
+    )
+    return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("sweep", help="search hyperparameters with Optuna, each trial in a worker")
+    p.add_argument("--dataset", required=True, help="NAME or NAME:VERSION")
+    p.add_argument("--target", required=True)
+    p.add_argument("--model", required=True, help="a model kind, or auto to search every family")
+    p.add_argument("--task", choices=("classification", "regression"))
+    p.add_argument("--trials", type=int, default=20)
+    p.add_argument("--sampler", default="tpe", help="tpe, random or grid")
+    p.add_argument(
+        "--space",
+        action="append",
+        default=[],
+        metavar="NAME=LOW:HIGH[:log] | NAME=A,B,C",
+        help="a parameter's search range (default: built-in ranges)",
+    )
+    p.add_argument("--parallel", type=int, default=1, help="trials at a time")
+    p.add_argument("--experiment", help="default: sweep-DATASET-TARGET")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--wait", action="store_true", help="block until the sweep ends, then show it")
+    p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("sweeps", help="list sweeps, show one with its trials, or cancel one")
+    p.add_argument("action", nargs="?", choices=("list", "show", "cancel"), default="list")
+    p.add_argument("sweep", nargs="?", help="sweep id or latest")
+    p.set_defaults(func=cmd_sweeps)
