@@ -105,7 +105,7 @@ def cmd_sweeps(store, args) -> int:
             s.status,
             s.dataset,
             s.target,
-            ", ".join(s.models),
+            s.models_text,
             s.sampler,
             s.n_trials,
             s.experiment,

@@ -363,9 +363,7 @@ class MainWindow(QMainWindow):
         self._sweep_processes = [p for p in self._sweep_processes if p.poll() is None]
         self.show_page(self.sweeps_page)
         self.sweeps_page.select_sweep(sweep.id)
-        self.notify(
-            f"Sweep {sweep.id} started: {sweep.n_trials} trials of {', '.join(sweep.models)}."
-        )
+        self.notify(f"Sweep {sweep.id} started: {sweep.n_trials} trials of {sweep.models_text}.")
 
     def start_run(self, run: Run) -> None:
         from modelyard.errors import ModelyardError

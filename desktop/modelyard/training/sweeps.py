@@ -81,6 +81,11 @@ class Sweep:
     def models(self) -> list[str]:
         return list(self.space)
 
+    @property
+    def models_text(self) -> str:
+        kinds = self.models
+        return ", ".join(kinds) if len(kinds) <= 3 else f"auto: {len(kinds)} model families"
+
 
 def parse_space(texts: list[str]) -> dict[str, dict[str, Any]]:
     """`name=low:high[:log]` (a range) or `name=a,b,c` (listed values) for each parameter."""

@@ -66,7 +66,7 @@ class SweepsPage(Page):
                 s.status,
                 s.dataset,
                 s.target,
-                ", ".join(s.models),
+                s.models_text,
                 s.sampler,
                 s.n_trials,
                 s.experiment,
