@@ -10,7 +10,10 @@ def _select_column(page, name):
     raise AssertionError(name)
 
 
-def test_selected_column_shows_its_profile_and_chart(window, churn):
+def test_selected_column_shows_its_profile_and_chart(window, churn, qtbot):
+    from modelyard.gui.charts import ready
+
+    qtbot.waitUntil(ready, timeout=30000)  # charts draw once pyqtgraph is loaded
     page = window.datasets_page
     page.refresh()
     page.select_version(churn.id)

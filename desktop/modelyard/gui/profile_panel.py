@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -82,14 +82,20 @@ class ProfilePanel(QWidget):
         return self.plot
 
     def _draw(self, stats: dict | None) -> None:
-        import pyqtgraph as pg
+        from modelyard.gui.charts import ready
 
         self.chart_kind = ""
+        self._pending = stats
         if stats is None or not (stats.get("histogram") or stats.get("top")):
             if self.plot is not None:
                 self.plot.clear()
                 self.plot.hide()
             return
+        if not ready():  # draw once pyqtgraph is loaded, without freezing the window
+            QTimer.singleShot(200, self, lambda: self._pending is stats and self._draw(stats))
+            return
+        import pyqtgraph as pg
+
         plot = self._ensure_plot()
         plot.clear()
         plot.show()
