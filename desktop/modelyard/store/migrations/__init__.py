@@ -27,7 +27,7 @@ def upgrade_to_head(engine: Engine) -> None:
     from alembic import command
 
     config = alembic_config()
-    if engine.dialect.name != "sqlite":
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
