@@ -104,3 +104,14 @@ def test_cancelling_a_sweep_stops_its_running_trials(store, churn):
     assert get_sweep(store, sweep.id).status == "cancelled"
     assert [r.status for r in trials(store, sweep.id)] == ["cancelled"]
     assert not launcher.cancel_sweep(store, sweep.id)
+
+
+def test_a_sweep_whose_driver_vanished_is_marked_failed(store, churn):
+    from modelyard.training.sweeps import set_status
+
+    sweep = create_sweep(store, churn, "churn", "knn")
+    set_status(store, sweep.id, "running", pid=2**22 + 12345)  # no such process
+    assert launcher.reap_sweeps(store) == [sweep.id]
+    ended = get_sweep(store, sweep.id)
+    assert ended.status == "failed" and "ended unexpectedly" in ended.error
+    assert launcher.reap_sweeps(store) == []

@@ -80,8 +80,10 @@ def _show(store, ref) -> int:
 
 
 def cmd_sweeps(store, args) -> int:
-    from modelyard.training.launcher import cancel_sweep
+    from modelyard.training.launcher import cancel_sweep, reap_sweeps
     from modelyard.training.sweeps import get_sweep, list_sweeps
+
+    reap_sweeps(store)
 
     if args.action in ("show", "cancel") and not args.sweep:
         raise ModelyardError(f"Name the sweep: `modelyard sweeps {args.action} ID`.")

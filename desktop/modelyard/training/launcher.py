@@ -180,3 +180,25 @@ def cancel_sweep(store: Store, sweep_id: int) -> bool:
         if not run.is_terminal:
             cancel(store, run.id)
     return True
+
+
+def reap_sweeps(store: Store) -> list[int]:
+    """Mark failed every queued or running sweep whose driver process no longer exists."""
+    from sqlalchemy import select
+
+    from modelyard.store import models
+    from modelyard.training.sweeps import set_status
+
+    with store.session() as session:
+        rows = session.execute(
+            select(models.Sweep.id, models.Sweep.pid).where(
+                models.Sweep.status.in_(("queued", "running")), models.Sweep.pid.is_not(None)
+            )
+        ).all()
+    failed = []
+    for sweep_id, pid in rows:
+        if not _alive(pid, None) and set_status(
+            store, sweep_id, "failed", "The sweep process ended unexpectedly (killed or crashed)."
+        ):
+            failed.append(sweep_id)
+    return failed

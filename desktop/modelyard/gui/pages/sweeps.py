@@ -56,7 +56,10 @@ class SweepsPage(Page):
         self._show_detail()
 
     def load(self) -> None:
+        from modelyard.training.launcher import reap_sweeps
         from modelyard.training.sweeps import list_sweeps
+
+        reap_sweeps(self.store)
 
         sweeps = list_sweeps(self.store)
         self._sweeps = {s.id: s for s in sweeps}
