@@ -23,6 +23,7 @@ def test_models_page_shows_details_lineage_aliases_and_audit(window, store, chur
     assert "logistic_regression" in summary and "customer_churn.csv" in summary
     assert page.selected_version().dataset.content_hash in summary
     assert "tenure_months (" in summary and "class of 'churn'" in summary
+    assert "packages  modelyard" in summary and "scikit-learn" in summary  # the environment
     steps = [s.text() for s in page.detail.lineage.steps]
     assert len(steps) == 4 and "churn v2" in steps[0] and "customer_churn.csv" in steps[3]
     actions = [page.detail.audit.item(r, 1).text() for r in range(page.detail.audit.rowCount())]

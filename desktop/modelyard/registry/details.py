@@ -55,6 +55,14 @@ class VersionDetails:
             "  metrics   " + (", ".join(f"{k}={val:.4g}" for k, val in v.metrics.items()) or "-"),
             "  lineage   " + " → ".join(label for _kind, label in self.lineage()),
         ]
+        env = run.environment
+        if env:
+            packages = ", ".join(f"{k} {val}" for k, val in env.get("packages", {}).items())
+            lines.append(f"  python    {env.get('python')} on {env.get('platform')}")
+            lines.append(f"  packages  {packages}")
+        trained_on = v.signature.get("trained_on")
+        if trained_on:
+            lines.append(f"  trained   on {trained_on['device']}, {trained_on['epochs']} epochs")
         return "\n".join(lines)
 
 
