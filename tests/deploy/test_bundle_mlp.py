@@ -18,7 +18,8 @@ def test_an_mlp_bundle_serves_the_registry_predictions(store, churn, tmp_path, t
     version = register(store, run.id, f"mlp-{target}")
     bundle = export_bundle(store, version, tmp_path / "bundle")
     names = {p.name for p in bundle.path.iterdir()}
-    assert {"model.safetensors", "model_architecture.json"} <= names and "model.onnx" not in names
+    assert {"model.safetensors", "model_architecture.json", "model.onnx"} <= names
+    assert bundle.onnx["status"] == "exported" and bundle.onnx["max_abs_diff"] < 1e-4
     assert "safetensors==" in (bundle.path / "requirements.txt").read_text()
     assert "torch" not in (bundle.path / "requirements.txt").read_text()
     rows = load_frame(store, churn).head(10)

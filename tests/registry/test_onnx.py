@@ -34,9 +34,6 @@ def test_onnx_matches_the_native_model_or_says_why_not(store, churn, kind, task)
     if not result.supported:
         # known gaps: float32 trees flip splits at thresholds and onnxruntime has no float64
         # Imputer; skl2onnx 1.20 with protobuf 7 fails on HistGradientBoosting
-        if kind == "mlp":
-            assert "no ONNX converter for the PyTorch MLP" in result.reason
-            return
         assert kind in ("random_forest", "extra_trees", "hist_gradient_boosting"), result.reason
         assert "float32" in result.reason and "not supported" in result.describe()
         return

@@ -65,8 +65,7 @@ def _string_categories(model) -> Any:
     return model
 
 
-def _convert(model, signature: dict[str, Any], double: bool) -> bytes:
-    from skl2onnx import convert_sklearn
+def _input_types(signature: dict[str, Any], double: bool) -> list:
     from skl2onnx.common.data_types import (
         DoubleTensorType,
         FloatTensorType,
@@ -80,6 +79,87 @@ def _convert(model, signature: dict[str, Any], double: bool) -> bytes:
             types.append((column["name"], number([None, 1])))
         elif column["kind"] in CATEGORICAL_KINDS:
             types.append((column["name"], StringTensorType([None, 1])))
+    return types
+
+
+def _convert_mlp(model, signature: dict[str, Any]) -> bytes:
+    """The preprocessing converted by skl2onnx, then the MLP's layers appended as plain ONNX
+    nodes (MatMul, Add, Relu; Softmax and ArgMax → class for classifiers)."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    from skl2onnx import convert_sklearn
+
+    network = model[-1]
+    graph_model = convert_sklearn(
+        _string_categories(model[:-1]), initial_types=_input_types(signature, double=False)
+    )
+    graph = graph_model.graph
+    features = graph.output[0].name
+    del graph.output[:]
+    h = features
+    for i, (w, b) in enumerate(zip(network.weights, network.biases, strict=True)):
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(np.ascontiguousarray(w.T), f"mlp_w{i}"),
+                numpy_helper.from_array(b, f"mlp_b{i}"),
+            ]
+        )
+        graph.node.extend(
+            [
+                helper.make_node("MatMul", [h, f"mlp_w{i}"], [f"mlp_mm{i}"]),
+                helper.make_node("Add", [f"mlp_mm{i}", f"mlp_b{i}"], [f"mlp_h{i}"]),
+            ]
+        )
+        h = f"mlp_h{i}"
+        if i < len(network.weights) - 1:
+            graph.node.append(helper.make_node("Relu", [h], [f"mlp_r{i}"]))
+            h = f"mlp_r{i}"
+    if signature.get("task") == "classification":
+        classes = np.asarray(network.classes_)
+        if classes.dtype.kind in "iub":
+            values, kind = classes.astype(np.int64), TensorProto.INT64
+        else:
+            values, kind = classes.astype(str).astype(object), TensorProto.STRING
+        graph.initializer.append(numpy_helper.from_array(values, "mlp_classes"))
+        graph.node.extend(
+            [
+                helper.make_node("Softmax", [h], ["probabilities"], axis=1),
+                helper.make_node("ArgMax", [h], ["mlp_index"], axis=1, keepdims=0),
+                helper.make_node("Gather", ["mlp_classes", "mlp_index"], ["label"], axis=0),
+            ]
+        )
+        graph.output.extend(
+            [
+                helper.make_tensor_value_info("label", kind, [None]),
+                helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, None]),
+            ]
+        )
+    else:
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(np.array([network.y_std], np.float32), "mlp_std"),
+                numpy_helper.from_array(np.array([network.y_mean], np.float32), "mlp_mean"),
+            ]
+        )
+        graph.node.extend(
+            [
+                helper.make_node("Mul", [h, "mlp_std"], ["mlp_scaled"]),
+                helper.make_node("Add", ["mlp_scaled", "mlp_mean"], ["mlp_prediction"]),
+            ]
+        )
+        graph.output.append(
+            helper.make_tensor_value_info("mlp_prediction", TensorProto.FLOAT, [None, 1])
+        )
+    entry = graph_model.metadata_props.add()
+    entry.key = "modelyard_probabilities"
+    entry.value = "true" if signature.get("task") == "classification" else "false"
+    return graph_model.SerializeToString()
+
+
+def _convert(model, signature: dict[str, Any], double: bool) -> bytes:
+    from skl2onnx import convert_sklearn
+
+    types = _input_types(signature, double)
     converted = _string_categories(model)
     options = (
         {id(converted): {"zipmap": False}} if signature.get("task") == "classification" else None
@@ -112,14 +192,11 @@ def export_onnx(model, signature: dict[str, Any], features) -> OnnxResult:
         return OnnxResult(None, "install modelyard[onnx] for skl2onnx and onnxruntime")
     rows = features.head(CHECK_ROWS)
     last = model[-1] if hasattr(model, "steps") else model
-    if type(last).__name__ == "NumpyMLP":
-        return OnnxResult(
-            None, "no ONNX converter for the PyTorch MLP yet; its weights ship as model.safetensors"
-        )
+    convert = _convert_mlp if type(last).__name__ == "NumpyMLP" else None
     # float32 inputs: onnxruntime has no float64 Imputer kernel, and every Modelyard pipeline
     # imputes. Trees may flip a split on a value right at a threshold; the check catches it.
     try:
-        data = _convert(model, signature, double=False)
+        data = convert(model, signature) if convert else _convert(model, signature, double=False)
         diff = _difference(model, OnnxModel(data, signature), rows, signature.get("task", ""))
     except Exception as exc:  # noqa: BLE001 - any converter failure means "not supported"
         name = type(model[-1] if hasattr(model, "steps") else model).__name__
