@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
         from modelyard.training.worker import main as worker_main
 
         return worker_main(args[1:])
+    if args[0] == "_script":
+        from modelyard.training.script_runner import main as script_main
+
+        return script_main(args[1:])
     if args[0] == "_sweep":
         from modelyard.training.sweep_driver import main as sweep_main
 

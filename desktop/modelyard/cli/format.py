@@ -27,15 +27,24 @@ def run_detail(run: Run) -> str:
     lines = [
         f"Run {run.id}: {run.status}" + (f" — {run.name}" if run.name else ""),
         f"  experiment {run.experiment}",
-        f"  dataset  {run.dataset.label} ({run.dataset.content_hash[:12]})",
-        f"  target   {run.target} ({run.task})",
+    ]
+    if run.source != "trainer":
+        lines.append(f"  source   {_source_text(run)}")
+    if run.dataset is not None:
+        lines.append(f"  dataset  {run.dataset.label} ({run.dataset.content_hash[:12]})")
+    if run.target:
+        lines.append(f"  target   {run.target} ({run.task})")
+    lines += [
         f"  model    {run.model_kind}",
         f"  params   {', '.join(f'{k}={v}' for k, v in run.params.items()) or '-'}",
-        f"  seed     {run.seed}",
-        f"  created  {run.created_at:%Y-%m-%d %H:%M:%S} UTC",
     ]
+    if run.source == "trainer":
+        lines.append(f"  seed     {run.seed}")
+    lines.append(f"  created  {run.created_at:%Y-%m-%d %H:%M:%S} UTC")
     if run.duration_s is not None:
         lines.append(f"  duration {run.duration_s:.1f} s")
+    if run.resource:
+        lines.append(f"  worker   {run.resource.replace('gpu:', 'GPU ')}")
     if run.metrics:
         lines.append("  metrics")
         lines += [f"    {k:<14} {v:.6g}" for k, v in run.metrics.items()]
@@ -46,6 +55,11 @@ def run_detail(run: Run) -> str:
     if run.environment:
         env = run.environment
         packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
+        code = env.get("code") or {}
+        if code.get("git"):
+            git = code["git"]
+            dirty = " with uncommitted changes" if git.get("dirty") else ""
+            lines.append(f"  git      {git['commit'][:12]} ({git.get('branch')}){dirty}")
         lines.append(f"  python   {env.get('python')} on {env.get('platform')}")
         lines.append(f"  packages {packages}")
     if run.error:
@@ -53,12 +67,21 @@ def run_detail(run: Run) -> str:
     return "\n".join(lines)
 
 
+def _source_text(run: Run) -> str:
+    command = run.command or {}
+    if run.source == "script":
+        args = " ".join(command.get("args") or [])
+        return f"script {command.get('script')}" + (f" {args}" if args else "")
+    script = command.get("script")
+    return f"SDK run from {script}" if script else "SDK run (a notebook or interactive session)"
+
+
 def compare_text(runs: Sequence[Run]) -> str:
     """Params and final metrics of several runs side by side; `*` marks rows that differ."""
     fields: list[tuple[str, list[object]]] = [
         ("status", [r.status for r in runs]),
         ("experiment", [r.experiment for r in runs]),
-        ("dataset", [r.dataset.label for r in runs]),
+        ("dataset", [r.dataset_label for r in runs]),
         ("target", [r.target for r in runs]),
         ("model", [r.model_kind for r in runs]),
         ("seed", [r.seed for r in runs]),

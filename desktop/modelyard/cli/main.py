@@ -73,17 +73,14 @@ def cmd_train(store, args) -> int:
         name=args.name,
         tags=dict(parse_tag(t) for t in args.tag),
     )
-    proc = launcher.start(store, run.id)
+    started = launcher.submit(store, run.id)
     print(
-        f"Run {run.id} queued in experiment '{run.experiment}': {run.model_kind} ({run.task}) "
-        f"on {dataset.label} → {run.target}."
+        f"Run {run.id} {'started' if run.id in started else 'queued'} in experiment "
+        f"'{run.experiment}': {run.model_kind} ({run.task}) on {dataset.label} → {run.target}."
     )
-    if not args.wait:
-        print(f"Follow it with `modelyard runs show {run.id}`.")
-        return 0
-    from modelyard.cli.runs_cmd import wait_and_report
+    from modelyard.cli.runs_cmd import after_submit
 
-    return wait_and_report(store, proc, run)
+    return after_submit(store, run, args.wait)
 
 
 def cmd_register(store, args) -> int:
@@ -162,8 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_train)
 
-    from modelyard.cli import runs_cmd
+    from modelyard.cli import jobs_cmd, runs_cmd
 
+    jobs_cmd.add_parsers(sub)
     runs_cmd.add_parsers(sub)
     from modelyard.cli import sweep_cmd
 

@@ -17,7 +17,7 @@ def cmd_models_list(store, _args) -> int:
             ", ".join(by_version.get(v.id, [])),
             v.model_kind,
             v.task,
-            v.dataset.label,
+            v.dataset.label if v.dataset else "-",
             metrics_text(v.metrics),
         )
         for m in list_models(store)

@@ -7,15 +7,15 @@ import sys
 from modelyard.cli.format import compare_text, metrics_text, run_detail, table
 from modelyard.errors import ModelyardError
 
-ACTIONS = ("list", "show", "cancel", "rerun", "compare", "tag", "note")
+ACTIONS = ("list", "show", "cancel", "rerun", "compare", "tag", "note", "log", "artifacts")
 
 
-def wait_and_report(store, proc, run) -> int:
+def wait_and_report(store, run) -> int:
     """Block until the run ends (Ctrl-C stops waiting, not the run); exit 1 if it failed."""
     from modelyard.training import launcher
 
     try:
-        run = launcher.wait(store, proc, run.id)
+        run = launcher.wait_for_run(store, run.id)
     except KeyboardInterrupt:
         print(
             f"Stopped waiting; run {run.id} goes on. Stop it with `modelyard runs cancel {run.id}`.",
@@ -29,8 +29,25 @@ def wait_and_report(store, proc, run) -> int:
     return 1
 
 
+def after_submit(store, run, wait: bool) -> int:
+    """What `train`, `run` and `rerun` print once the run is in the queue."""
+    from modelyard.training import queue
+
+    line = queue.waiting(store)
+    if run.id in line:
+        limits = queue.load_limits(store)
+        print(
+            f"It waits for a free slot: number {line.index(run.id) + 1} in line "
+            f"({limits.describe()}; `modelyard queue` shows the queue)."
+        )
+    if not wait:
+        print(f"Follow it with `modelyard runs show {run.id}`.")
+        return 0
+    return wait_and_report(store, run)
+
+
 def _one(args) -> str:
-    if len(args.args) != 1 and args.action in ("show", "cancel", "rerun"):
+    if len(args.args) != 1 and args.action in ("show", "cancel", "rerun", "log"):
         raise ModelyardError(f"Name one run: `modelyard runs {args.action} RUN` (an id or latest).")
     if not args.args:
         raise ModelyardError(f"Name the run: `modelyard runs {args.action} RUN …`.")
@@ -54,6 +71,11 @@ def cmd_runs(store, args) -> int:
         cost = get_run_cost(store, run.id)
         if cost is not None:
             print("\n".join("  " + line for line in cost.describe()))
+        from modelyard.tracking.artifacts import list_artifacts
+
+        kept = list_artifacts(store, run.id)
+        if kept:
+            print(f"  artifacts {', '.join(a.path for a in kept)}")
         return 0
     if args.action == "cancel":
         from modelyard.training.launcher import cancel
@@ -69,9 +91,15 @@ def cmd_runs(store, args) -> int:
         from modelyard.training import launcher
 
         new = rerun(store, run.id)
-        proc = launcher.start(store, new.id)
-        print(f"Run {new.id} queued: a re-run of run {run.id}.")
-        return wait_and_report(store, proc, new) if args.wait else 0
+        started = launcher.submit(store, new.id)
+        print(
+            f"Run {new.id} {'started' if new.id in started else 'queued'}: a re-run of run {run.id}."
+        )
+        return after_submit(store, new, args.wait)
+    if args.action == "log":
+        return _log(store, run, args.tail, args.follow)
+    if args.action == "artifacts":
+        return _artifacts(store, run, args.args[1:], args.out)
     if args.action == "tag":
         from modelyard.tracking.experiments import parse_tag, tag_run
 
@@ -85,6 +113,66 @@ def cmd_runs(store, args) -> int:
 
     note_run(store, run.id, " ".join(args.args[1:]))
     print(f"Run {run.id} note saved.")
+    return 0
+
+
+def _log(store, run, tail: int | None, follow: bool) -> int:
+    """The run's output (a script's prints, a trainer's progress); --follow until it ends."""
+    import time
+
+    from modelyard.tracking.runs import get_run
+    from modelyard.training.launcher import log_path
+
+    path = log_path(store, run.id)
+    if not path.exists() and not follow:
+        print(f"Run {run.id} has no log yet.")
+        return 0
+    text = path.read_text(errors="replace") if path.exists() else ""
+    if tail:
+        text = "\n".join(text.splitlines()[-tail:]) + ("\n" if text else "")
+    sys.stdout.write(text)
+    if not follow:
+        return 0
+    position = path.stat().st_size if path.exists() else 0
+    try:
+        while True:
+            if path.exists() and path.stat().st_size > position:
+                with open(path, "rb") as handle:
+                    handle.seek(position)
+                    chunk = handle.read()
+                position += len(chunk)
+                sys.stdout.write(chunk.decode(errors="replace"))
+                sys.stdout.flush()
+            elif get_run(store, run.id).is_terminal:
+                return 0
+            time.sleep(0.3)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _artifacts(store, run, names: list[str], out: str | None) -> int:
+    from modelyard.tracking.artifacts import list_artifacts, save_artifact
+
+    if not names:
+        kept = list_artifacts(store, run.id)
+        if not kept:
+            print(
+                f"Run {run.id} kept no artifacts; a script keeps files with run.log_artifact(PATH)."
+            )
+            return 0
+        print(
+            table(
+                ("artifact", "bytes", "logged"),
+                [(a.path, f"{a.size:,}", f"{a.created_at:%Y-%m-%d %H:%M:%S}") for a in kept],
+            )
+        )
+        return 0
+    if not out:
+        raise ModelyardError(
+            "Say where to save it: `modelyard runs artifacts RUN NAME --out PATH`."
+        )
+    for name in names:
+        print(f"Saved {name} to {save_artifact(store, run.id, name, out)}.")
     return 0
 
 
@@ -110,7 +198,7 @@ def _list(store, args) -> int:
             r.status,
             r.experiment,
             r.name or "",
-            r.dataset.label,
+            r.dataset_label,
             r.target,
             r.model_kind,
             metrics_text(r.metrics),
@@ -193,6 +281,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--status", help="list: only runs with this status")
     p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="list: filter")
     p.add_argument("--wait", action="store_true", help="rerun: block until the new run ends")
+    p.add_argument("--tail", type=int, help="log: only the last N lines")
+    p.add_argument("--follow", action="store_true", help="log: keep printing until the run ends")
+    p.add_argument("--out", help="artifacts: the folder or file to save the named artifacts to")
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("experiments", help="experiments, their runs and budgets")

@@ -90,23 +90,27 @@ def manifest_for(
         },
         "lineage": {
             "run_id": version.run_id,
-            "dataset": {
-                "name": version.dataset.dataset_name,
-                "version": version.dataset.version,
-                "content_hash": version.dataset.content_hash,
-                "source_name": version.dataset.source_name,
-            },
+            "dataset": (
+                {
+                    "name": version.dataset.dataset_name,
+                    "version": version.dataset.version,
+                    "content_hash": version.dataset.content_hash,
+                    "source_name": version.dataset.source_name,
+                }
+                if version.dataset is not None
+                else None
+            ),
         },
         "files": files,
     }
 
 
 def _first_row(store: Store, version: ModelVersion) -> dict[str, Any] | None:
-    from modelyard.datasets.service import load_frame
+    from modelyard.registry.service import sample_rows
 
     names = [c["name"] for c in version.signature.get("inputs", [])]
     try:
-        frame = load_frame(store, version.dataset, columns=names).head(1).dropna(axis=1)
+        frame = sample_rows(store, version, 1, columns=names).dropna(axis=1)
     except Exception:  # noqa: BLE001 - the README falls back to made-up sample values
         return None
     if frame.empty or len(frame.columns) != len(names):

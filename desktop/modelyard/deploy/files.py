@@ -77,7 +77,7 @@ def template_values(version: ModelVersion, example: dict[str, Any] | None = None
         "title": f"{version.model_name} v{version.version}",
         "kind": version.model_kind,
         "task": version.task,
-        "dataset": version.dataset.label,
+        "dataset": version.dataset.label if version.dataset else "(logged from a script)",
         "run_id": str(version.run_id),
         "example": json.dumps({"records": [example]}),
         "csv_header": header,

@@ -140,8 +140,8 @@ def serve_and_probe(
 
 def records_for(store, version, n: int = 5) -> list[dict[str, Any]]:
     """The first rows of the model's own dataset, without the target, as JSON records."""
-    from modelyard.datasets.service import load_frame
+    from modelyard.registry.service import sample_rows
 
-    frame = load_frame(store, version.dataset).head(n)
+    frame = sample_rows(store, version, n)
     frame = frame.drop(columns=[version.signature.get("target")], errors="ignore")
     return json.loads(frame.to_json(orient="records"))

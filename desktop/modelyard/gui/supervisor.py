@@ -35,7 +35,8 @@ class Supervisor(QObject):
         self._timer.start()
 
     def start_run(self, run_id: int) -> None:
-        self._workers[run_id] = launcher.start(self.store, run_id)
+        """Put the run in the queue; its worker starts now if a slot is free, else later."""
+        self._workers.update(launcher.submit(self.store, run_id))
         self.store_changed.emit()
 
     def cancel_run(self, run_id: int) -> bool:
@@ -48,15 +49,20 @@ class Supervisor(QObject):
         return len(self._workers)
 
     def poll(self) -> None:
+        ended = False
         for run_id, proc in list(self._workers.items()):
             code = proc.poll()
             if code is not None:
                 del self._workers[run_id]
                 launcher.settle(self.store, run_id, code)
                 self.run_ended.emit(run_id)
+                ended = True
         self._ticks += 1
-        if self._ticks % self.REAP_EVERY == 0:
+        if self._ticks % self.REAP_EVERY == 0 or ended:
+            # workers that died unseen free their slots; queued runs take free slots (a worker
+            # that ends starts the next itself, this catches the ones that could not)
             launcher.reap_orphans(self.store)
+            self._workers.update(launcher.dispatch(self.store))
         if self._probe.changed():
             self.store_changed.emit()
 

@@ -31,12 +31,18 @@ class VersionDetails:
     def lineage(self) -> list[tuple[str, str]]:
         """Model version → run → dataset version → source file, as (kind, label) steps."""
         data = self.version.dataset
-        return [
-            ("Model version", self.version.label),
-            ("Run", f"run {self.run.id}: {self.run.model_kind}, seed {self.run.seed}"),
+        steps = [("Model version", self.version.label), ("Run", self._run_label())]
+        if data is None:
+            return steps + [("Dataset version", "none recorded (logged from a script)")]
+        return steps + [
             ("Dataset version", f"{data.label} (sha256 {data.content_hash[:12]}…)"),
             ("Source file", f"{data.source_name} ({data.source_size:,} bytes)"),
         ]
+
+    def _run_label(self) -> str:
+        if self.run.source == "trainer":
+            return f"run {self.run.id}: {self.run.model_kind}, seed {self.run.seed}"
+        return f"run {self.run.id}: {self.run.what}"
 
     def text(self) -> str:
         v, run, data = self.version, self.run, self.version.dataset
@@ -46,8 +52,14 @@ class VersionDetails:
             f"  aliases   {', '.join(self.aliases) or '-'}",
             f"  run       {run.id} (seed {run.seed}, target {run.target})",
             f"  trainer   {run.model_kind}: {params}",
-            f"  dataset   {data.label}  sha256 {data.content_hash}",
-            f"  source    {data.source_name} ({data.n_rows:,} rows × {data.n_cols} columns)",
+            *(
+                [
+                    f"  dataset   {data.label}  sha256 {data.content_hash}",
+                    f"  source    {data.source_name} ({data.n_rows:,} rows × {data.n_cols} columns)",
+                ]
+                if data is not None
+                else ["  dataset   none recorded (logged from a script)"]
+            ),
             f"  format    {v.format}, {self.size:,} bytes",
             f"  output    {self.output}",
             "  inputs    "

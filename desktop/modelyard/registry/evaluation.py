@@ -74,6 +74,11 @@ def holdout_rows(store: Store, version: ModelVersion):
     from modelyard.tracking.runs import get_run
 
     run = get_run(store, version.run_id)
+    if run.dataset is None:
+        raise InvalidInputError(
+            f"{version.label} was logged from a script without a dataset, so it has no holdout "
+            "to re-create; evaluate it on a dataset version with its columns."
+        )
     frame, y = _target(version, load_frame(store, run.dataset))
     stratify = None
     if version.task == "classification":

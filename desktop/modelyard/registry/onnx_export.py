@@ -208,10 +208,11 @@ def export_onnx(model, signature: dict[str, Any], features) -> OnnxResult:
 
 
 def export_version_onnx(store, version) -> OnnxResult:
-    from modelyard.datasets.service import load_frame
     from modelyard.registry import runtime
-    from modelyard.registry.service import load_model
+    from modelyard.registry.service import load_model, sample_rows
 
-    frame = load_frame(store, version.dataset).head(CHECK_ROWS)
+    frame = sample_rows(store, version, CHECK_ROWS)
+    if frame.empty:
+        return OnnxResult(None, "no rows to check it against (log the model with input_example=)")
     features = runtime.prepare_features(frame, version.signature["inputs"])
     return export_onnx(load_model(store, version), version.signature, features)

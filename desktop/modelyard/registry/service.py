@@ -50,7 +50,13 @@ def register(store: Store, run_ref: int | str, name: str) -> ModelVersion:
     """Make a finished run's model the next version of the named model."""
     name = check_model_name(name)
     run = get_run(store, run_ref)
-    if run.status != "finished" or not run.model_blob:
+    # a script's run registers what it logged while it still runs (`run.log_model`)
+    usable = run.status == "finished" or (run.source != "trainer" and run.status == "running")
+    if not usable or not run.model_blob:
+        if run.source != "trainer" and run.status == "finished":
+            raise InvalidInputError(
+                f"Run {run.id} logged no model; call run.log_model(model, name=…) in the script."
+            )
         raise InvalidInputError(
             f"Run {run.id} is {run.status}; only a finished run has a model to register."
         )
@@ -120,6 +126,21 @@ def get_model_version(store: Store, name: str, version: int | None = None) -> Mo
                 raise NotFoundError(f"There is no registered model '{name}'.")
             raise NotFoundError(f"Model '{name}' has no version {version}.")
         return ModelVersion.from_row(row)
+
+
+def sample_rows(store: Store, version: ModelVersion, n: int, columns: list[str] | None = None):
+    """The first `n` rows the version knows: of its dataset, or of the input example a script
+    logged with it (a model from a script may have no dataset)."""
+    import pandas as pd
+
+    if version.dataset is not None:
+        from modelyard.datasets.service import load_frame
+
+        return load_frame(store, version.dataset, columns=columns).head(n)
+    frame = pd.DataFrame.from_records(version.signature.get("examples") or [])
+    if columns is not None:
+        frame = frame[[c for c in columns if c in frame.columns]]
+    return frame.head(n)
 
 
 def model_bytes(store: Store, version: ModelVersion) -> bytes:

@@ -64,6 +64,22 @@ class BlobStore:
         os.replace(tmp, final)
         return sha, True
 
+    def put_file(self, source: Path) -> tuple[str, int]:
+        """Copy a file in (hashing it on the way); return (sha, size)."""
+        tmp = self.temp_path()
+        digest, size = hashlib.sha256(), 0
+        try:
+            with open(source, "rb") as src, open(tmp, "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    size += len(chunk)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        sha, _ = self.ingest(tmp, digest.hexdigest())
+        return sha, size
+
     def put_bytes(self, data: bytes) -> str:
         tmp = self.temp_path()
         tmp.write_bytes(data)

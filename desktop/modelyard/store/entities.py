@@ -81,12 +81,15 @@ class Dataset:
 DEFAULT_EXPERIMENT = "Default"
 
 
+SOURCES = ("trainer", "script", "sdk")
+
+
 @dataclass(frozen=True)
 class Run:
     id: int
-    dataset: DatasetVersion
-    target: str
-    task: str
+    dataset: DatasetVersion | None  # None for a script or SDK run that named no dataset
+    target: str | None
+    task: str | None
     model_kind: str
     params: dict[str, Any]
     seed: int
@@ -107,10 +110,29 @@ class Run:
     environment: dict[str, Any] = field(default_factory=dict)
     sweep_id: int | None = None
     trial: int | None = None
+    source: str = "trainer"
+    command: dict[str, Any] | None = None
+    resource: str | None = None
+    queued_at: datetime | None = None
 
     @property
     def label(self) -> str:
         return f"run {self.id}" + (f" ({self.name})" if self.name else "")
+
+    @property
+    def dataset_label(self) -> str:
+        return self.dataset.label if self.dataset is not None else ""
+
+    @property
+    def what(self) -> str:
+        """One line on what the run does: its trainer and data, or its script."""
+        if self.source == "script" and self.command:
+            return f"script {self.command.get('script_name') or self.command.get('script')}"
+        if self.dataset is None:
+            return (
+                f"{self.model_kind} (logged from {'a script' if self.source == 'sdk' else 'code'})"
+            )
+        return f"{self.model_kind} on {self.dataset.label}"
 
     @property
     def is_terminal(self) -> bool:
@@ -125,13 +147,13 @@ class Run:
 
     @classmethod
     def from_row(cls, row: models.Run) -> Run:
-        latest: dict[str, float] = {}
-        for metric in row.metrics:
-            if not metric.key.startswith("system/"):  # sampled resource use, not results
-                latest[metric.key] = metric.value
         return cls(
             id=row.id,
-            dataset=DatasetVersion.from_row(row.dataset_version),
+            dataset=(
+                DatasetVersion.from_row(row.dataset_version)
+                if row.dataset_version is not None
+                else None
+            ),
             target=row.target,
             task=row.task,
             model_kind=row.model_kind,
@@ -146,7 +168,7 @@ class Run:
             ended_at=row.ended_at,
             pid=row.pid,
             pid_started_at=row.pid_started_at,
-            metrics=latest,
+            metrics=dict(row.summary or {}),
             experiment=row.experiment.name if row.experiment else DEFAULT_EXPERIMENT,
             name=row.name,
             tags=dict(row.tags or {}),
@@ -154,7 +176,20 @@ class Run:
             environment=dict(row.environment or {}),
             sweep_id=row.sweep_id,
             trial=row.trial,
+            source=row.source or "trainer",
+            command=dict(row.command) if row.command else None,
+            resource=row.resource,
+            queued_at=row.queued_at,
         )
+
+
+@dataclass(frozen=True)
+class Artifact:
+    run_id: int
+    path: str
+    blob: str
+    size: int
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -169,7 +204,7 @@ class ModelVersion:
     metrics: dict[str, float]
     model_kind: str
     task: str
-    dataset: DatasetVersion
+    dataset: DatasetVersion | None  # None for a model logged from a script without a dataset
     created_at: datetime
 
     @property
@@ -188,8 +223,12 @@ class ModelVersion:
             signature=dict(row.signature),
             metrics=dict(row.metrics),
             model_kind=row.run.model_kind,
-            task=row.run.task,
-            dataset=DatasetVersion.from_row(row.run.dataset_version),
+            task=row.run.task or row.signature.get("task", ""),
+            dataset=(
+                DatasetVersion.from_row(row.run.dataset_version)
+                if row.run.dataset_version is not None
+                else None
+            ),
             created_at=row.created_at,
         )
 

@@ -104,9 +104,13 @@ class Run(Base):
         ForeignKey("sweeps.id", name="fk_runs_sweep_id"), index=True
     )
     trial: Mapped[int | None]
-    dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
-    target: Mapped[str] = mapped_column(String(500))
-    task: Mapped[str] = mapped_column(String(20))
+    # trainer: a built-in trainer; script: a user's script started by Modelyard; sdk: a run a
+    # script or notebook opened itself with modelyard.start_run
+    source: Mapped[str] = mapped_column(String(20), server_default="trainer")
+    command: Mapped[dict[str, Any] | None]  # a script run's script, arguments and folder
+    dataset_version_id: Mapped[int | None] = mapped_column(ForeignKey("dataset_versions.id"))
+    target: Mapped[str | None] = mapped_column(String(500))
+    task: Mapped[str | None] = mapped_column(String(20))
     model_kind: Mapped[str] = mapped_column(String(100))
     params: Mapped[dict[str, Any]]
     seed: Mapped[int]
@@ -114,17 +118,37 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None]
     pid_started_at: Mapped[float | None] = mapped_column(Float)
+    # the latest value of every result metric, kept by each writer: the runs table reads this
+    # instead of the metric history
+    summary: Mapped[dict[str, Any] | None]
+    queued_at: Mapped[datetime | None]  # submitted to the worker queue
+    resource: Mapped[str | None] = mapped_column(String(20))  # "cpu" or "gpu:N", once dispatched
+    dispatched_at: Mapped[datetime | None]
     model_blob: Mapped[str | None] = mapped_column(String(64))
     signature: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
 
-    dataset_version: Mapped[DatasetVersion] = relationship()
+    dataset_version: Mapped[DatasetVersion | None] = relationship()
     experiment: Mapped[Experiment | None] = relationship()
     metrics: Mapped[list[Metric]] = relationship(
         back_populates="run", order_by="Metric.id", cascade="all, delete-orphan"
     )
+
+
+class RunArtifact(Base):
+    """A file a run kept (a plot, a report, a checkpoint), stored once in the blob folder."""
+
+    __tablename__ = "run_artifacts"
+    __table_args__ = (UniqueConstraint("run_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(500))
+    blob: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Metric(Base):

@@ -88,7 +88,11 @@ def _from_rows(energy: models.RunEnergy, run: models.Run) -> RunCost:
     return RunCost(
         run_id=run.id,
         model_kind=run.model_kind,
-        dataset=f"{run.dataset_version.dataset.name}:{run.dataset_version.version}",
+        dataset=(
+            f"{run.dataset_version.dataset.name}:{run.dataset_version.version}"
+            if run.dataset_version is not None
+            else ""
+        ),
         status=run.status,
         started_at=run.started_at,
         duration_s=energy.duration_s,

@@ -120,9 +120,7 @@ def running_processes(store) -> list[RunProcess]:
     from modelyard.tracking.runs import active_runs
 
     return [
-        RunProcess(
-            r.id, f"run {r.id}: {r.model_kind} on {r.dataset.label}", r.pid, r.pid_started_at
-        )
+        RunProcess(r.id, f"run {r.id}: {r.what}", r.pid, r.pid_started_at)
         for r in active_runs(store)
         if r.pid is not None
     ]

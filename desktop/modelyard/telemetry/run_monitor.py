@@ -32,8 +32,12 @@ class RunMonitor:
         pid: int | None = None,
         gpus: GpuMonitor | None = None,
         prices: Prices | None = None,
+        on_budget_stop=None,
     ) -> None:
+        """`on_budget_stop()`: how to stop the run's code when its budget runs out (after the
+        run is recorded as cancelled with its energy); by default the process ends."""
         self.store = store
+        self.on_budget_stop = on_budget_stop
         self.run_id = run_id
         self.interval = interval
         self.prices = prices or load_prices(store)
@@ -128,9 +132,11 @@ class RunMonitor:
             record_run_energy(self.store, self.run_id, self.report(), self.prices)
         finally:
             self.gpus.close()
-            self.store.close()
-            sys.stdout.flush()
-            os._exit(3)  # the training itself cannot be interrupted more gently
+            if self.on_budget_stop is None:
+                self.store.close()
+                sys.stdout.flush()
+                os._exit(3)  # the training itself cannot be interrupted more gently
+        self.on_budget_stop()
 
     def flush(self) -> None:
         """Store the pending samples in one transaction (about once a second at any rate)."""
@@ -160,10 +166,10 @@ class RunMonitor:
             return None
 
 
-def start_monitor(store: Store, run_id: int) -> RunMonitor | None:
+def start_monitor(store: Store, run_id: int, on_budget_stop=None) -> RunMonitor | None:
     """The worker's monitor; a machine where sampling fails still trains, and says why."""
     try:
-        return RunMonitor(store, run_id).start()
+        return RunMonitor(store, run_id, on_budget_stop=on_budget_stop).start()
     except Exception as exc:  # noqa: BLE001 - measuring must never stop the training
         print(f"Resource sampling is off for this run: {exc}", file=sys.stderr)
         return None

@@ -86,13 +86,101 @@ def create_run(
         return _load(session, row.id)
 
 
+def create_tracked_run(
+    store: Store,
+    source: str,
+    *,
+    experiment: str | None = None,
+    name: str | None = None,
+    tags: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+    command: dict[str, Any] | None = None,
+    dataset: DatasetVersion | None = None,
+    status: str = "queued",
+) -> Run:
+    """A run of a user's own code: a script Modelyard starts (queued) or a script or notebook
+    that opened the run itself through the SDK (running at once)."""
+    from modelyard.tracking.experiments import check_name, check_tags, experiment_id
+
+    experiment = check_name(experiment)
+    tags = check_tags(tags or {})
+    now = models.utcnow()
+    with store.session() as session:
+        row = models.Run(
+            experiment_id=experiment_id(session, experiment),
+            name=(name or "").strip()[:200] or None,
+            tags=tags,
+            source=source,
+            command=command,
+            dataset_version_id=dataset.id if dataset is not None else None,
+            model_kind=source,
+            params=check_params(params or {}),
+            seed=0,
+            status=status,
+            started_at=now if status == "running" else None,
+        )
+        session.add(row)
+        session.flush()
+        return _load(session, row.id)
+
+
+def check_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as JSON values: numbers must be finite; anything else is kept as its text."""
+    clean: dict[str, Any] = {}
+    for key, value in params.items():
+        key = str(key).strip()
+        if not key or len(key) > 250:
+            raise InvalidInputError("A parameter name must be 1 to 250 characters.")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInputError(f"Parameter '{key}' is not a finite number.")
+        if value is not None and not isinstance(value, str | int | float | bool):
+            value = str(value)
+        if isinstance(value, str) and len(value) > 5000:
+            value = value[:5000]
+        clean[key] = value
+    return clean
+
+
+def update_params(store: Store, run_id: int, params: dict[str, Any]) -> dict[str, Any]:
+    params = check_params(params)
+    with store.session() as session:
+        row = session.get(models.Run, run_id)
+        if row is None:
+            raise NotFoundError(f"There is no run {run_id}.")
+        row.params = {**(row.params or {}), **params}
+        return dict(row.params)
+
+
+def complete(store: Store, run_id: int) -> bool:
+    """A run of a user's code ended well (with or without a model); False if it had ended."""
+    with store.session() as session:
+        result = session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id, models.Run.status.in_(ACTIVE_STATUSES))
+            .values(status="finished", ended_at=models.utcnow(), error=None)
+        )
+        return result.rowcount == 1
+
+
 def _query():
-    # System metrics (sampled every second while training) are read only where charted.
-    results_only = models.Run.metrics.and_(~models.Metric.key.startswith("system/"))
+    # A run's metrics come from its summary row; histories are read only where charted.
     return select(models.Run).options(
-        selectinload(results_only),
         selectinload(models.Run.dataset_version).selectinload(models.DatasetVersion.dataset),
         selectinload(models.Run.experiment),
+    )
+
+
+def merge_summary(session, run_id: int, rows) -> None:
+    """Keep the run's latest value of each result metric: rows are (key, value, …) in the order
+    they were logged. Call it after the rows' own INSERT, so the write lock is already held."""
+    latest = {row[0]: float(row[1]) for row in rows if not row[0].startswith("system/")}
+    if not latest:
+        return
+    current = session.scalar(select(models.Run.summary).where(models.Run.id == run_id))
+    session.execute(
+        update(models.Run)
+        .where(models.Run.id == run_id)
+        .values(summary={**(current or {}), **latest})
     )
 
 
@@ -146,12 +234,19 @@ def active_runs(store: Store) -> list[Run]:
         return [Run.from_row(r) for r in session.scalars(query).all()]
 
 
-def set_process(store: Store, run_id: int, pid: int, started_at: float) -> None:
+def set_process(
+    store: Store, run_id: int, pid: int, started_at: float, resource: str = "cpu"
+) -> None:
     with store.session() as session:
         session.execute(
             update(models.Run)
             .where(models.Run.id == run_id)
-            .values(pid=pid, pid_started_at=started_at)
+            .values(
+                pid=pid,
+                pid_started_at=started_at,
+                resource=resource,
+                dispatched_at=models.utcnow(),
+            )
         )
 
 
@@ -188,6 +283,8 @@ def log_metrics(
             models.Metric(run_id=run_id, key=k, value=float(v), step=step, timestamp=now)
             for k, v in values.items()
         )
+        session.flush()
+        merge_summary(session, run_id, list(values.items()))
 
 
 def log_metric_batch(store: Store, run_id: int, rows: list[tuple[str, float, int, float]]) -> None:
@@ -195,12 +292,24 @@ def log_metric_batch(store: Store, run_id: int, rows: list[tuple[str, float, int
 
     A sample that is not a finite number (a sensor that read nothing) is skipped.
     """
+    kept = [row for row in rows if math.isfinite(float(row[1]))]
+    if not kept:
+        return
     with store.session() as session:
-        session.add_all(
-            models.Metric(run_id=run_id, key=k, value=float(v), step=step, timestamp=ts)
-            for k, v, step, ts in rows
-            if math.isfinite(float(v))
-        )
+        insert_metric_rows(session, run_id, kept)
+        merge_summary(session, run_id, kept)
+
+
+def insert_metric_rows(session, run_id: int, rows: list[tuple[str, float, int, float]]) -> None:
+    """(key, value, step, timestamp) rows straight to the driver's executemany: four times the
+    rows per second of an ORM or Core insert, which matters for scripts logging every step."""
+    connection = session.connection()
+    style = connection.dialect.paramstyle
+    marks = {"qmark": ["?"] * 5, "numeric": [f":{i}" for i in range(1, 6)]}.get(style, ["%s"] * 5)
+    connection.exec_driver_sql(
+        f"INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ({', '.join(marks)})",
+        [(run_id, k, float(v), int(step), float(ts)) for k, v, step, ts in rows],
+    )
 
 
 def finish(
@@ -232,6 +341,8 @@ def finish(
             models.Metric(run_id=run_id, key=k, value=float(v), step=0, timestamp=now)
             for k, v in metrics.items()
         )
+        session.flush()
+        merge_summary(session, run_id, list(metrics.items()))
         return True
 
 

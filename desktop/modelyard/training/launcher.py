@@ -15,33 +15,53 @@ from pathlib import Path
 from modelyard.errors import ModelyardError
 from modelyard.store import Store
 from modelyard.tracking import runs
+from modelyard.training import queue
+
+WORKER_MODULES = {
+    "trainer": "modelyard.training.worker",
+    "script": "modelyard.training.script_runner",
+}
+FROZEN_VERBS = {"trainer": "_worker", "script": "_script"}
 
 
-def worker_command(run_id: int) -> list[str]:
+def worker_command(run_id: int, source: str = "trainer") -> list[str]:
     if getattr(sys, "frozen", False):  # PyInstaller: the app binary is the interpreter
-        return [sys.executable, "_worker", str(run_id)]
-    return [sys.executable, "-m", "modelyard.training.worker", str(run_id)]
+        return [sys.executable, FROZEN_VERBS[source], str(run_id)]
+    return [sys.executable, "-m", WORKER_MODULES[source], str(run_id)]
 
 
 def log_path(store: Store, run_id: int) -> Path:
     return (store.home or Path.cwd()) / "logs" / f"run-{run_id}.log"
 
 
-def start(store: Store, run_id: int) -> subprocess.Popen:
-    """Start the worker for a queued run in its own process and session."""
-    import psutil
-
+def _worker_env(store: Store, run_id: int, resource: str) -> dict[str, str]:
     env = dict(os.environ)
     if store.home is not None:
         env["MODELYARD_HOME"] = str(store.home)
     env["MODELYARD_STORE_URL"] = store.url
+    env["MODELYARD_RUN_ID"] = str(run_id)
     env["PYTHONUNBUFFERED"] = "1"
+    if resource.startswith("gpu:"):  # the worker sees only the GPU it was given, as cuda:0
+        env["CUDA_VISIBLE_DEVICES"] = resource.split(":", 1)[1]
+    return env
+
+
+def start(store: Store, run_id: int, resource: str = "cpu") -> subprocess.Popen:
+    """Start the worker for a queued run now, in its own process and session.
+
+    The queue (`submit`/`dispatch`) calls this once a slot is free; called directly it starts
+    the run whatever else is running.
+    """
+    import psutil
+
+    run = runs.get_run(store, run_id)
     try:
         log_path(store, run_id).parent.mkdir(parents=True, exist_ok=True)
         with open(log_path(store, run_id), "ab") as log:
             proc = subprocess.Popen(
-                worker_command(run_id),
-                env=env,
+                worker_command(run_id, run.source),
+                env=_worker_env(store, run_id, resource),
+                cwd=(run.command or {}).get("cwd") or None,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -55,8 +75,63 @@ def start(store: Store, run_id: int) -> subprocess.Popen:
         created = psutil.Process(proc.pid).create_time()
     except psutil.NoSuchProcess:
         created = time.time()
-    runs.set_process(store, run_id, proc.pid, created)
+    runs.set_process(store, run_id, proc.pid, created, resource)
     return proc
+
+
+def submit(store: Store, run_id: int) -> dict[int, subprocess.Popen]:
+    """Put a queued run in line and start every worker that has a free slot now.
+
+    Raises if this run's own worker was due to start and could not (the run is failed).
+    """
+    queue.submit(store, run_id)
+    started, errors = _dispatch(store)
+    if run_id in errors:
+        raise errors[run_id]
+    return started
+
+
+def dispatch(store: Store) -> dict[int, subprocess.Popen]:
+    """Start workers for the oldest waiting runs while slots are free: {run id: process}.
+
+    A run whose worker cannot start is failed with the reason; the others still start.
+    """
+    return _dispatch(store)[0]
+
+
+def _dispatch(store: Store):
+    started: dict[int, subprocess.Popen] = {}
+    errors: dict[int, ModelyardError] = {}
+    for run_id, resource in queue.claim(store, queue.load_limits(store)):
+        try:
+            started[run_id] = start(store, run_id, resource)
+        except ModelyardError as exc:
+            errors[run_id] = exc
+            print(str(exc), file=sys.stderr)
+    return started, errors
+
+
+def wait_for_run(store: Store, run_id: int, timeout: float | None = None, poll_s: float = 0.25):
+    """Block until the run has ended, wherever its worker runs; a worker that dies is seen.
+
+    While waiting it also hands free slots to queued runs, so a queue advances even when no
+    other Modelyard process is open.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    ticks = 0
+    while True:
+        run = runs.get_run(store, run_id)
+        if run.is_terminal:
+            return run
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"run {run_id} is still {run.status}")
+        ticks += 1
+        if ticks % 4 == 0:
+            if reap_orphans(store):
+                dispatch(store)
+            elif run.status == "queued" and run.resource is None:
+                dispatch(store)
+        time.sleep(poll_s)
 
 
 def last_log_lines(store: Store, run_id: int, count: int = 5) -> str:

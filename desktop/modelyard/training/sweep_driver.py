@@ -50,8 +50,8 @@ def drive(sweep_id: int) -> int:
             for combination in itertools.product(*grid.values()):
                 study.enqueue_trial(dict(zip(grid, combination, strict=True)))
         report_key = INTERMEDIATE[sweep.task]
-        active: dict[int, list] = {}  # run id → [trial, process, last metric row seen]
-        launched = 0
+        active: dict[int, list] = {}  # run id → [trial, last metric row seen]
+        launched = ticks = 0
         print(f"Sweep {sweep_id}: {sweep.n_trials} trials of {', '.join(sweep.models)}", flush=True)
         while launched < sweep.n_trials or active:
             if get_sweep(store, sweep_id).status == "cancelled":
@@ -77,26 +77,28 @@ def drive(sweep_id: int) -> int:
                         sweep_id=sweep_id,
                         trial=trial.number,
                     )
-                    active[run.id] = [trial, launcher.start(store, run.id), 0]
+                    launcher.submit(store, run.id)  # waits in the queue for a slot
+                    active[run.id] = [trial, 0]
                 except ModelyardError as exc:  # a proposal the trainer refuses: a failed trial
                     print(f"Trial {trial.number}: {exc}", flush=True)
                     study.tell(trial, state=optuna.trial.TrialState.FAIL)
                 launched += 1
-            for run_id, (trial, proc, seen) in list(active.items()):
-                rows, active[run_id][2] = metric_history(store, run_id, seen)
+            ticks += 1
+            if ticks % 5 == 0 and launcher.reap_orphans(store):  # a trial's worker died
+                launcher.dispatch(store)
+            for run_id, (trial, seen) in list(active.items()):
+                rows, active[run_id][1] = metric_history(store, run_id, seen)
                 for key, step, value in rows:
                     if key == report_key:
                         trial.report(value, step)
-                if rows and trial.should_prune() and proc.poll() is None:
+                run = get_run(store, run_id)
+                if rows and not run.is_terminal and trial.should_prune():
                     reason = f"Pruned by sweep {sweep_id}: its {report_key} trailed the median."
                     launcher.cancel(store, run_id, reason)
-                    proc.wait()
                     study.tell(trial, state=optuna.trial.TrialState.PRUNED)
                     print(f"Trial {trial.number} (run {run_id}) pruned.", flush=True)
                     del active[run_id]
-                elif proc.poll() is not None:
-                    launcher.settle(store, run_id, proc.returncode)
-                    run = get_run(store, run_id)
+                elif run.is_terminal:
                     value = run.metrics.get(sweep.metric)
                     if run.status == "finished" and value is not None:
                         study.tell(trial, value)

@@ -114,7 +114,7 @@ class TorchMLPEstimator:
                 loss = loss_fn(net(x_train[batch]), y_train[batch])
                 loss.backward()
                 optimiser.step()
-                total += float(loss) * len(batch)
+                total += float(loss.detach()) * len(batch)
             logged = {"train_loss": total / max(len(x_train), 1)}
             if n_val:
                 net.eval()

@@ -22,7 +22,7 @@ def train(run_id: int) -> int:
         if not runs.mark_running(store, run_id):
             print(f"Run {run_id} is {run.status}; not starting it.", file=sys.stderr)
             return 0
-        print(f"Training run {run_id}: {run.model_kind} on {run.dataset.label} → {run.target}")
+        print(f"Training run {run_id}: {run.what} → {run.target}")
         from modelyard.tracking.environment import capture
         from modelyard.tracking.experiments import set_environment
 
@@ -56,7 +56,18 @@ def train(run_id: int) -> int:
         print(f"Run {run_id} finished: {metrics}")
         return 0
     finally:
+        hand_over(store)
         store.close()
+
+
+def hand_over(store) -> None:
+    """This worker's slot is free: start the next queued runs' workers."""
+    from modelyard.training.launcher import dispatch
+
+    try:
+        dispatch(store)
+    except Exception as exc:  # noqa: BLE001 - the next dispatcher (GUI, CLI) will start them
+        print(f"Could not start the next queued run: {exc}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -82,7 +82,7 @@ class ModelsPage(Page):
                 ", ".join(by_version.get(v.id, [])),
                 v.model_kind,
                 v.task,
-                v.dataset.label,
+                v.dataset.label if v.dataset else "-",
                 v.run_id,
                 metrics_text(v.metrics),
                 f"{v.created_at:%Y-%m-%d %H:%M}",
