@@ -5,6 +5,10 @@ from modelyard.tracking.runs import get_run, list_runs
 from tests.conftest import train_in_process
 
 
+def _loaded(qtbot, page):
+    qtbot.waitUntil(lambda: not page.loading, timeout=10000)
+
+
 def test_filter_compare_and_rerun_from_the_runs_page(window, qtbot, store, churn):
     from modelyard.tracking.runs import create_run
 
@@ -13,21 +17,23 @@ def test_filter_compare_and_rerun_from_the_runs_page(window, qtbot, store, churn
     create_run(store, churn, "churn", "ridge", experiment="other", name="lonely")
     page = window.runs_page
     window.show_page(page)
-    assert [page.experiment_box.itemText(i) for i in range(page.experiment_box.count())] == [
-        page.ALL,
-        "Default",
-        "other",
-    ]
-    assert page.table.rowCount() == 3
-    page.experiment_box.setCurrentText("other")
-    assert page.table.rowCount() == 1 and page.table.item(0, 3).text() == "lonely"
-    page.experiment_box.setCurrentText("Default")
-    assert page.table.rowCount() == 2
+    _loaded(qtbot, page)
+    names = [page.experiments.item(i).text() for i in range(page.experiments.count())]
+    assert names == [f"{page.ALL}  (3)", "Default  (2)", "other  (1)"]
+    assert page.model.rowCount() == 3
+    page.select_experiment("other")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1)
+    assert page.model.text(0, "name") == "lonely"
+    page.select_experiment("Default")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2)
     page.table.selectAll()
-    assert page.selected_run() is None and len(page.selected_runs()) == 2
-    text = page.detail.toPlainText()
-    assert f"run {a.id}" in text and f"run {b.id}" in text and "* differs" in text
+    assert page.selected_run() is None
+    assert {r.id for r in page.selected_runs()} == {a.id, b.id}
+    view = page.compare_view
+    assert page.lower.currentWidget() is view
+    assert "param n_estimators" in view.differing_rows()
     window.refresh_current()  # a refresh keeps the comparison
+    _loaded(qtbot, page)
     assert len(page.selected_runs()) == 2
     page.select_run(a.id)
     assert page.rerun_button.isEnabled()

@@ -11,7 +11,9 @@ def test_curves_grow_while_an_mlp_trains_in_its_worker(window, qtbot, store, chu
     run = create_run(store, churn, "churn", "mlp", {"epochs": 25, "patience": 0})
     page = window.runs_page
     window.start_run(run)
+    qtbot.waitUntil(lambda: page.model.row_of(run.id) is not None, timeout=10000)
     page.select_run(run.id)
+    page.detail.setCurrentIndex(1)  # Charts
     seen_while_running = []
 
     def progressed():
@@ -22,14 +24,13 @@ def test_curves_grow_while_an_mlp_trains_in_its_worker(window, qtbot, store, chu
 
     qtbot.waitUntil(progressed, timeout=180000)
     window.refresh_current()
-    page.select_run(run.id)
+    qtbot.waitUntil(lambda: page.curves.series("train_loss")[0] == list(range(1, 26)))
     assert seen_while_running and min(seen_while_running) < 25  # drawn before the end
-    assert page.curves.series("train_loss")[0] == list(range(1, 26))
     assert page.curves.isVisible() and "loss" in page.curves.plots
 
 
-def test_only_new_rows_are_fetched_and_a_new_selection_starts_over(window, store, churn):
-    from modelyard.tracking.runs import metric_history
+def test_only_new_rows_are_fetched_and_a_new_selection_starts_over(window, qtbot, store, churn):
+    from modelyard.tracking.runs import metric_arrays, metric_history
 
     first = create_run(store, churn, "churn", "ridge")
     second = create_run(store, churn, "churn", "ridge")
@@ -38,12 +39,17 @@ def test_only_new_rows_are_fetched_and_a_new_selection_starts_over(window, store
     rows, last = metric_history(store, first.id)
     assert [r[1] for r in rows] == [1, 2, 3]
     assert metric_history(store, first.id, last) == ([], last)
+    arrays, last_id = metric_arrays(store, first.id)
+    assert list(arrays["loss"][0]) == [1, 2, 3] and metric_arrays(store, first.id, last_id)[0] == {}
     page = window.runs_page
     window.show_page(page)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2)
     page.select_run(first.id)
-    assert page.curves.series("loss") == ([1, 2, 3], [1.0, 0.5, 1.0 / 3])
+    page.detail.setCurrentIndex(1)  # Charts
+    qtbot.waitUntil(lambda: page.curves.series("loss") == ([1, 2, 3], [1.0, 0.5, 1.0 / 3]))
     log_metrics(store, first.id, {"loss": 0.2}, step=4)
     page.curves.show_run(store, get_run(store, first.id))
-    assert page.curves.series("loss")[0] == [1, 2, 3, 4]
+    qtbot.waitUntil(lambda: page.curves.series("loss")[0] == [1, 2, 3, 4])
     page.select_run(second.id)
+    qtbot.waitUntil(lambda: not page.curves.busy)
     assert page.curves.series("loss") == ([], []) and not page.curves.isVisible()

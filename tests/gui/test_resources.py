@@ -82,6 +82,22 @@ def test_settings_page_validates_and_saves_to_the_store(window, store, qtbot):
     assert (prices.price_per_kwh, prices.currency, prices.cloud_hourly) == (0.42, "USD", 1.5)
 
 
+def test_settings_page_sets_how_many_runs_train_at_once(window, store):
+    from modelyard.training.queue import load_limits
+
+    page = window.settings_page
+    window.show_page(page)
+    assert page.cpu_runs.text() == str(load_limits(store).cpu_runs)
+    page.cpu_runs.setText("three")
+    page.fields["currency"].setText("GBP")
+    assert not page.save()
+    assert "CPU runs at a time must be a whole number" in page.status.text()
+    assert load_prices(store).currency != "GBP"  # nothing saved when one value is wrong
+    page.cpu_runs.setText("3")
+    assert page.save()
+    assert load_limits(store, gpus=0).cpu_runs == 3 and load_prices(store).currency == "GBP"
+
+
 def test_costs_page_and_run_panel_show_a_finished_runs_energy(
     window, store, finished_run, tmp_path, qtbot
 ):
@@ -103,9 +119,13 @@ def test_costs_page_and_run_panel_show_a_finished_runs_energy(
     assert "Exported 1 run costs" in window.banner.label.text()
 
     window.show_page(window.runs_page)
+    qtbot.waitUntil(lambda: window.runs_page.model.rowCount() == 1)
     window.runs_page.select_run(finished_run.id)
+    detail = window.runs_page.detail
+    detail.setCurrentWidget(detail.system_panel)
     panel = window.runs_page.system_panel
-    assert "energy" in panel.summary.text() and "estimated:" in panel.summary.text()
+    qtbot.waitUntil(lambda: "energy" in panel.summary.text(), timeout=10000)
+    assert "estimated:" in panel.summary.text()
     qtbot.waitUntil(lambda: "system/memory_mb" in panel.curves, timeout=30000)
     xs, _ = panel.curves["system/memory_mb"].getData()
     assert len(xs) >= 2

@@ -78,23 +78,8 @@ def _source_text(run: Run) -> str:
 
 def compare_text(runs: Sequence[Run]) -> str:
     """Params and final metrics of several runs side by side; `*` marks rows that differ."""
-    fields: list[tuple[str, list[object]]] = [
-        ("status", [r.status for r in runs]),
-        ("experiment", [r.experiment for r in runs]),
-        ("dataset", [r.dataset_label for r in runs]),
-        ("target", [r.target for r in runs]),
-        ("model", [r.model_kind for r in runs]),
-        ("seed", [r.seed for r in runs]),
-    ]
-    params = list(dict.fromkeys(k for r in runs for k in r.params))
-    fields += [(f"param {k}", [r.params.get(k, "") for r in runs]) for k in params]
-    metrics = list(dict.fromkeys(k for r in runs for k in r.metrics))
-    fields += [
-        (f"metric {k}", [f"{r.metrics[k]:.6g}" if k in r.metrics else "" for r in runs])
-        for k in metrics
-    ]
-    rows = [
-        ("*" if len({str(v) for v in values}) > 1 else "", name, *values) for name, values in fields
-    ]
+    from modelyard.tracking.compare import diff_rows
+
+    rows = [("*" if row.differs else "", row.name, *row.values) for row in diff_rows(runs)]
     headers = ("", "", *(f"run {r.id}" for r in runs))
     return table(headers, rows) + "\n* differs between the runs"

@@ -178,39 +178,96 @@ def _artifacts(store, run, names: list[str], out: str | None) -> int:
 
 def _list(store, args) -> int:
     from modelyard.tracking.experiments import parse_tag
-    from modelyard.tracking.runs import list_runs
+    from modelyard.tracking.run_table import column_header, parse_filter, run_rows, sort_rows
 
-    runs = list_runs(store, experiment=args.experiment, status=args.status)
+    rows = run_rows(store, experiment=args.experiment)
+    if args.status:
+        rows = [r for r in rows if r.status == args.status]
     for text in args.tag:
         key, value = parse_tag(text)
-        runs = [r for r in runs if r.tags.get(key) == value]
-    if not runs:
+        rows = [r for r in rows if r.tags.get(key) == value]
+    if args.where:
+        rows = parse_filter(args.where).apply(rows)
+    if args.sort:
+        key = args.sort
+        if "." not in key and key not in (
+            "id",
+            "status",
+            "experiment",
+            "name",
+            "model",
+            "dataset",
+            "target",
+            "duration",
+            "created",
+        ):
+            key = f"metrics.{key}" if any(key in r.metrics for r in rows) else f"params.{key}"
+        rows = sort_rows(rows, key, descending=args.desc)
+    if args.limit:
+        rows = rows[: args.limit]
+    if not rows:
+        filtered = args.experiment or args.status or args.tag or args.where
         print(
             "No runs match."
-            if (args.experiment or args.status or args.tag)
+            if filtered
             else "No runs yet. Start one with "
-            "`modelyard train --dataset NAME --target COLUMN --model KIND`."
+            "`modelyard train --dataset NAME --target COLUMN --model KIND` or `modelyard run SCRIPT`."
         )
         return 0
-    rows = [
+    if args.columns:
+        keys = [k.strip() for k in args.columns.split(",") if k.strip()]
+        cells = [
+            [_cell(r.value(k) if "." in k or k in _BASE else _bare(r, k)) for k in keys]
+            for r in rows
+        ]
+        print(table([column_header(k) for k in keys], cells))
+        return 0
+    cells = [
         (
             r.id,
             r.status,
             r.experiment,
-            r.name or "",
-            r.dataset_label,
+            r.name,
+            r.dataset,
             r.target,
-            r.model_kind,
+            r.model,
             metrics_text(r.metrics),
         )
-        for r in runs
+        for r in rows
     ]
     print(
         table(
-            ("run", "status", "experiment", "name", "dataset", "target", "model", "metrics"), rows
+            ("run", "status", "experiment", "name", "dataset", "target", "model", "metrics"), cells
         )
     )
     return 0
+
+
+_BASE = (
+    "id",
+    "status",
+    "experiment",
+    "name",
+    "model",
+    "dataset",
+    "target",
+    "duration",
+    "created",
+    "tags",
+    "source",
+)
+
+
+def _bare(row, key: str):
+    return row.metrics.get(key, row.params.get(key))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 def _compare(store, refs: list[str]) -> int:
@@ -280,6 +337,13 @@ def add_parsers(sub) -> None:
     p.add_argument("--experiment", help="list: only this experiment's runs")
     p.add_argument("--status", help="list: only runs with this status")
     p.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE", help="list: filter")
+    p.add_argument(
+        "--where", help="list: e.g. 'accuracy > 0.9 and params.C = 1' (metrics, params, tags)"
+    )
+    p.add_argument("--sort", help="list: by a column, param or metric (e.g. accuracy, params.C)")
+    p.add_argument("--desc", action="store_true", help="list: sort descending")
+    p.add_argument("--columns", help="list: e.g. id,status,metrics.accuracy,params.C")
+    p.add_argument("--limit", type=int, help="list: at most this many runs")
     p.add_argument("--wait", action="store_true", help="rerun: block until the new run ends")
     p.add_argument("--tail", type=int, help="log: only the last N lines")
     p.add_argument("--follow", action="store_true", help="log: keep printing until the run ends")

@@ -21,6 +21,8 @@ def make_plot(title: str, y_label: str, legend: bool = True, time_axis: bool = F
     plot.setMinimumHeight(150)
     plot.showGrid(x=True, y=True, alpha=0.2)
     plot.setLabel("left", y_label)
+    for side in ("left", "bottom"):  # values as logged: no "460 (x0.001)" for a loss of 0.46
+        plot.getAxis(side).enableAutoSIPrefix(False)
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
     if legend:
@@ -28,9 +30,23 @@ def make_plot(title: str, y_label: str, legend: bool = True, time_axis: bool = F
     return plot
 
 
+LONG_CURVE = 20_000  # points beyond which a curve is drawn with a one-pixel pen
+
+
 def add_line(plot, name: str, index: int, width: float = 1.6):
     graph = pg()
     return plot.plot([], [], name=name, pen=graph.mkPen(PALETTE[index % len(PALETTE)], width=width))
+
+
+def set_curve(curve, x, y, index: int, width: float = 1.6) -> None:
+    """Give a line its data; a long one is drawn with a one-pixel pen and no antialiasing,
+    because antialiased wide pens make Qt's raster engine take a second per frame of a
+    million-point curve where a plain thin line takes a few tens of milliseconds."""
+    long = len(x) > LONG_CURVE
+    width = 1.0 if long else width
+    if curve.opts["pen"].widthF() != width:
+        curve.setPen(pg().mkPen(PALETTE[index % len(PALETTE)], width=width))
+    curve.setData(x, y, antialias=not long)
 
 
 _loaded = threading.Event()

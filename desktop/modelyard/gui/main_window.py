@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self.runs_page.new_run_requested.connect(
             lambda: self.open_new_run_dialog(self.datasets_page.selected_version())
         )
+        self.runs_page.run_script_requested.connect(self.open_run_script_dialog)
         self.runs_page.register_requested.connect(self.ask_register)
         self.runs_page.cancel_requested.connect(self.cancel_run)
         self.runs_page.rerun_requested.connect(self.rerun)
@@ -228,7 +229,10 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
         files = dropped_files(event)
-        if files:
+        if len(files) == 1 and files[0].suffix.lower() == ".py":
+            event.acceptProposedAction()  # a script, not data: offer to run it
+            self.open_run_script_dialog(files[0])
+        elif files:
             event.acceptProposedAction()
             self.import_files(files)
 
@@ -365,8 +369,20 @@ class MainWindow(QMainWindow):
         self.sweeps_page.select_sweep(sweep.id)
         self.notify(f"Sweep {sweep.id} started: {sweep.n_trials} trials of {sweep.models_text}.")
 
+    def open_run_script_dialog(self, script: Path | None = None) -> None:
+        from modelyard.gui.script_dialog import RunScriptDialog
+        from modelyard.training.queue import gpu_count
+
+        if not self._need_store():
+            return
+        dialog = RunScriptDialog(self.store, script, gpu_count(), self)
+        if dialog.exec() and dialog.run is not None:
+            self.start_run(dialog.run)
+
     def start_run(self, run: Run) -> None:
+        """Queue the run; its worker starts at once when a slot is free."""
         from modelyard.errors import ModelyardError
+        from modelyard.training.queue import load_limits, waiting
 
         self.show_page(self.runs_page)
         self.runs_page.select_run(run.id)
@@ -375,7 +391,14 @@ class MainWindow(QMainWindow):
         except ModelyardError as exc:
             self.notify(str(exc), True)
             return
-        self.notify(f"Run {run.id} started: {run.model_kind} on {run.dataset.label}.")
+        line = waiting(self.store)
+        if run.id in line:
+            self.notify(
+                f"Run {run.id} is queued: number {line.index(run.id) + 1} in line for a worker "
+                f"({load_limits(self.store).describe()}; change it in Settings)."
+            )
+        else:
+            self.notify(f"Run {run.id} started: {run.what}.")
 
     def rerun(self, run: Run) -> None:
         """A new run from the selected run's record, started at once."""
@@ -406,7 +429,11 @@ class MainWindow(QMainWindow):
 
     # ---- registry and export ------------------------------------------------------------
     def ask_register(self, run: Run) -> None:
-        default = f"{run.dataset.dataset_name}-{run.target}"
+        default = (
+            f"{run.dataset.dataset_name}-{run.target}"
+            if run.dataset
+            else run.name or f"run-{run.id}"
+        )
         name, ok = QInputDialog.getText(self, "Register model", "Model name:", text=default)
         if ok:
             self.register_run(run, name)

@@ -6,6 +6,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from modelyard.gui import tasks
+
 CHARTED = (
     ("system/cpu_percent", "CPU % of a core"),
     ("system/memory_mb", "memory MB"),
@@ -14,6 +16,9 @@ CHARTED = (
 
 
 class RunSystemPanel(QWidget):
+    """What the run's worker used (sampled once a second) and what it cost, read off the GUI
+    thread: a long run has thousands of samples."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
@@ -26,22 +31,39 @@ class RunSystemPanel(QWidget):
         self.plot = None
         self.curves: dict[str, object] = {}
         self._shown: tuple[int, int] | None = None
+        self._run_id: int | None = None
+        self._store = None
+        self._reader = tasks.Latest(self._read, self._apply)
+
+    @property
+    def busy(self) -> bool:
+        return self._reader.busy
 
     def show_run(self, store, run) -> None:
         if run is None or store is None:
             self.summary.setText("Select a run to see what it used and cost.")
-            self._shown = None
+            self._shown = self._run_id = None
             if self.plot is not None:
                 self.plot.hide()
             return
+        self._run_id, self._store = run.id, store
+        self._reader.request()
+
+    def _read(self):
         from modelyard.telemetry.accounting import get_run_cost, system_series
 
-        series = system_series(store, run.id)
-        cost = get_run_cost(store, run.id)
-        key = (run.id, sum(len(v) for v in series.values()) + (cost is not None))
+        if self._run_id is None:
+            return None
+        store, run_id = self._store, self._run_id
+        return lambda: (run_id, system_series(store, run_id), get_run_cost(store, run_id))
+
+    def _apply(self, result) -> None:
+        run_id, series, cost = result
+        if run_id != self._run_id:
+            return
+        key = (run_id, sum(len(v) for v in series.values()) + (cost is not None))
         if key == self._shown:
-            return  # nothing new: skip the redraw on every store change
-        self._shown = key
+            return  # nothing new: skip the redraw
         if cost is not None:
             self.summary.setText("\n".join(cost.describe()))
         elif series:
@@ -52,15 +74,16 @@ class RunSystemPanel(QWidget):
         else:
             self.summary.setText("No system metrics for this run.")
         if not series:
+            self._shown = key
             if self.plot is not None:
                 self.plot.hide()
             return
         from modelyard.gui.charts import ready
 
         if not ready():  # try again once pyqtgraph is loaded, without freezing the window
-            self._shown = None
-            QTimer.singleShot(200, self, lambda: self.show_run(store, run))
+            QTimer.singleShot(200, self, lambda: self._apply(result))
             return
+        self._shown = key
         self._ensure_plot()
         self.plot.show()
         for key_name, _label in CHARTED:

@@ -173,9 +173,10 @@ class ActiveRun:
         self._next_step: dict[str, int] = {}
         self._buffer_lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # the run ends
+        self._due = threading.Event()  # a full buffer, to write before the next tick
         self._ended = False
-        self._error: str | None = None
+        self._warned = False
         self._monitor = None
         self._streams: tuple | None = None
         self._log = None
@@ -199,12 +200,7 @@ class ActiveRun:
         """One point; `step` defaults to one past this key's last step (0 first)."""
         if self._ended:
             self._check_open()
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"Metric '{key}' must be a number, not {value!r}.") from None
-        if not math.isfinite(number) or isinstance(value, bool):
-            raise InvalidInputError(f"Metric '{key}' must be a finite number, not {value!r}.")
+        number = _number(key, value)
         if key not in self._next_step:
             _check_key(key)
         with self._buffer_lock:
@@ -214,20 +210,39 @@ class ActiveRun:
             self._buffer.append(
                 (key, number, int(step), time.time() if timestamp is None else timestamp)
             )
-            full = len(self._buffer) >= MAX_BUFFER
-        if full:
-            self.flush()
+            pending = len(self._buffer)
+        if pending >= MAX_BUFFER:
+            self._buffer_full(pending)
 
     def log_metrics(
         self, values: dict[str, float], step: int | None = None, timestamp: float | None = None
     ) -> None:
-        """Several metrics at the same step (default: one past the latest step among them)."""
-        if step is None:
-            with self._buffer_lock:
-                step = max((self._next_step.get(k, 0) for k in values), default=0)
+        """Several metrics at the same step (default: one past the latest step among them).
+        All are checked first: one bad value logs none of them."""
+        if self._ended:
+            self._check_open()
+        checked = [(key, _number(key, value)) for key, value in values.items()]
+        for key, _ in checked:
+            if key not in self._next_step:
+                _check_key(key)
         now = time.time() if timestamp is None else timestamp
-        for key, value in values.items():
-            self.log_metric(key, value, step, now)
+        with self._buffer_lock:
+            if step is None:
+                step = max((self._next_step.get(k, 0) for k, _ in checked), default=0)
+            step = int(step)
+            for key, number in checked:
+                self._next_step[key] = step + 1
+                self._buffer.append((key, number, step, now))
+            pending = len(self._buffer)
+        if pending >= MAX_BUFFER:
+            self._buffer_full(pending)
+
+    def _buffer_full(self, pending: int) -> None:
+        """Let the writer thread catch up; only a caller far ahead of it writes itself."""
+        if pending >= 4 * MAX_BUFFER:
+            self.flush()
+        else:
+            self._due.set()
 
     def set_tag(self, key: str, value: str) -> None:
         self.set_tags({key: value})
@@ -292,6 +307,7 @@ class ActiveRun:
             return
         self._ended = True
         self._wake.set()
+        self._due.set()
         self._flusher.join(timeout=30)
         problem = None
         for attempt in range(3):
@@ -335,11 +351,17 @@ class ActiveRun:
             raise InvalidInputError(f"Run {self.id} has ended; start a new run to log more.")
 
     def _flush_loop(self) -> None:
-        while not self._wake.wait(FLUSH_S):
+        while not self._wake.is_set():
+            self._due.wait(FLUSH_S)
+            self._due.clear()
+            if self._wake.is_set():
+                return  # end() writes the rest itself
             try:
                 self.flush()
-            except Exception as exc:  # noqa: BLE001 - kept buffered, retried; end() reports
-                self._error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - kept buffered and retried; end() raises
+                if not self._warned:
+                    self._warned = True
+                    print(f"Modelyard: metrics not written yet ({exc}); retrying.", file=sys.stderr)
 
     def _start_extras(self, capture_output: bool, system_metrics: bool) -> None:
         if capture_output:
@@ -367,6 +389,18 @@ class ActiveRun:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise InvalidInputError(f"Metric '{key}' must be a number, not {value!r}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"Metric '{key}' must be a number, not {value!r}.") from None
+    if not math.isfinite(number):
+        raise InvalidInputError(f"Metric '{key}' must be a finite number, not {value!r}.")
+    return number
 
 
 def _check_key(key: str) -> None:

@@ -64,17 +64,25 @@ def load_limits(store: Store, gpus: int | None = None) -> Limits:
     )
 
 
+def check_limit(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 256:
+        raise InvalidInputError(f"The number of {what} must be a whole number from 1 to 256.")
+    return value
+
+
 def set_limits(store: Store, cpu_runs: int | None = None, runs_per_gpu: int | None = None) -> None:
+    """Both are checked before either is saved."""
     from modelyard.store.settings import set_setting
 
-    for key, value, what in (
-        (CPU_RUNS_KEY, cpu_runs, "CPU runs at a time"),
-        (GPU_RUNS_KEY, runs_per_gpu, "runs per GPU"),
-    ):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 256:
-            raise InvalidInputError(f"The number of {what} must be a whole number from 1 to 256.")
+    wanted = [
+        (key, check_limit(value, what))
+        for key, value, what in (
+            (CPU_RUNS_KEY, cpu_runs, "CPU runs at a time"),
+            (GPU_RUNS_KEY, runs_per_gpu, "runs per GPU"),
+        )
+        if value is not None
+    ]
+    for key, value in wanted:
         set_setting(store, key, value)
 
 

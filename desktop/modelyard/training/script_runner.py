@@ -72,8 +72,11 @@ def _run_script(script: str, args: list[str]) -> tuple[int, str]:
     except BaseException as exc:  # noqa: BLE001 - the script's failure is the run's failure
         text = traceback.format_exc()
         sys.stderr.write(text)
-        where = [ln for ln in text.splitlines() if ln.strip().startswith('File "')][-1:]
-        return 1, "\n".join([f"The script failed: {type(exc).__name__}: {exc}", *where])
+        frames = [ln.strip() for ln in text.splitlines() if ln.strip().startswith('File "')]
+        own = [ln for ln in frames if ln.startswith(f'File "{script}"')]  # the user's own line
+        where = (own or frames)[-1:]
+        first = (str(exc).splitlines() or [""])[0]
+        return 1, "\n".join([f"The script failed: {type(exc).__name__}: {first}", *where])
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

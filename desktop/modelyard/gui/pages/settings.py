@@ -49,6 +49,20 @@ class SettingsPage(Page):
             self.fields[key] = edit
             form.addRow(label, edit)
         outer.addLayout(form)
+        workers = QLabel(
+            "How many runs train at once; the others wait in line, oldest first "
+            "(`modelyard queue --cpu-runs N` sets the same)."
+        )
+        workers.setWordWrap(True)
+        outer.addWidget(workers)
+        queue_form = QFormLayout()
+        self.cpu_runs = QLineEdit()
+        self.cpu_runs.setToolTip("default: one per CPU core")
+        self.gpu_runs = QLineEdit()
+        self.gpu_runs.setToolTip("default 1; used only where an NVIDIA GPU is found")
+        queue_form.addRow("CPU runs at a time", self.cpu_runs)
+        queue_form.addRow("Runs per GPU", self.gpu_runs)
+        outer.addLayout(queue_form)
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(self.save)
         self.actions_layout.addWidget(self.save_button)
@@ -61,7 +75,8 @@ class SettingsPage(Page):
 
     @property
     def has_unsaved_edits(self) -> bool:
-        return any(edit.isModified() for edit in self.fields.values())
+        edits = [*self.fields.values(), self.cpu_runs, self.gpu_runs]
+        return any(edit.isModified() for edit in edits)
 
     def load(self) -> None:
         from dataclasses import asdict
@@ -78,6 +93,11 @@ class SettingsPage(Page):
             )
         watts, how = default_tdp(cpu_name())
         self.fields["cpu_tdp_w"].setPlaceholderText(f"empty: {how}")
+        from modelyard.training.queue import load_limits
+
+        limits = load_limits(self.store)
+        self.cpu_runs.setText(str(limits.cpu_runs))
+        self.gpu_runs.setText(str(limits.runs_per_gpu))
         self.status.setText("")
 
     def values(self) -> dict[str, str]:
@@ -86,17 +106,34 @@ class SettingsPage(Page):
     def save(self) -> bool:
         from modelyard.errors import ModelyardError
         from modelyard.telemetry.prices import save_prices
+        from modelyard.training.queue import check_limit, set_limits
 
-        try:
+        try:  # every value is checked before anything is saved
+            limits = [
+                check_limit(_whole(edit.text()), what)
+                for edit, what in (
+                    (self.cpu_runs, "CPU runs at a time"),
+                    (self.gpu_runs, "runs per GPU"),
+                )
+            ]
             prices = save_prices(self.store, self.values())
+            set_limits(self.store, *limits)
         except ModelyardError as exc:
             self.status.setText(str(exc))
             self.message.emit(str(exc), True)
             return False
-        for edit in self.fields.values():
+        for edit in (*self.fields.values(), self.cpu_runs, self.gpu_runs):
             edit.setModified(False)
         self.load()
         self.status.setText("Saved. Runs that end from now on use these figures.")
         self.message.emit("Settings saved.", False)
         self.saved.emit(prices)
         return True
+
+
+def _whole(text: str) -> int | None:
+    """A whole number, or None (refused by the check that follows, with its sentence)."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
