@@ -115,3 +115,28 @@ def test_a_sweep_whose_driver_vanished_is_marked_failed(store, churn):
     ended = get_sweep(store, sweep.id)
     assert ended.status == "failed" and "ended unexpectedly" in ended.error
     assert launcher.reap_sweeps(store) == []
+
+
+@pytest.mark.slow
+def test_a_trial_that_trails_the_median_is_pruned_while_it_trains(store, churn):
+    # Two trials that learn set the median; one that barely learns (a learning rate of 1e-6)
+    # reports a lower validation accuracy every epoch and is stopped before its last epoch.
+    sweep = create_sweep(
+        store,
+        churn,
+        "churn",
+        "mlp",
+        sampler="grid",
+        space=parse_space(["learning_rate=0.03,0.01,0.000001", "epochs=40", "patience=0"]),
+    )
+    proc = launcher.start_sweep(store, sweep.id)
+    assert proc.wait(timeout=300) == 0
+    good, also_good, stuck = trials(store, sweep.id)
+    assert good.status == also_good.status == "finished"
+    assert stuck.status == "cancelled" and "Pruned by sweep" in stuck.error
+    from modelyard.tracking.runs import metric_history
+
+    epochs = {step for key, step, _ in metric_history(store, stuck.id)[0] if key == "val_accuracy"}
+    assert 3 <= max(epochs) < 40  # stopped after the warm-up, before the end
+    assert get_sweep(store, sweep.id).status == "finished"
+    assert best_trial(store, get_sweep(store, sweep.id)).id in (good.id, also_good.id)

@@ -69,12 +69,39 @@ class RunsTableModel(QAbstractTableModel):
         self._refill()
 
     def update_rows(self, changed: list[RunRow]) -> None:
-        """Replace some runs' rows (the ones that were training) without reloading the rest."""
+        """Replace some runs' rows (the ones that were training) without reloading the rest.
+
+        When the change moves no row — same sort value, same answer to the filter, which is
+        what a live run's new metrics mostly are — only those rows are repainted; the other
+        10,000 are neither filtered nor sorted again.
+        """
         if not changed:
             return
         fresh = {r.id: r for r in changed}
-        self._all = [fresh.get(r.id, r) for r in self._all]
-        self._refill()
+        where = {r.id: i for i, r in enumerate(self._all) if r.id in fresh}
+        old = {run_id: self._all[i] for run_id, i in where.items()}
+        for run_id, i in where.items():
+            self._all[i] = fresh[run_id]
+        if len(where) < len(fresh) or not all(
+            self._same_place(old[run_id], fresh[run_id]) for run_id in where
+        ):
+            self._refill()
+            return
+        for i, row in enumerate(self._rows):
+            if row.id in fresh:
+                self._rows[i] = fresh[row.id]
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(self._columns) - 1))
+
+    def _same_place(self, before: RunRow, after: RunRow) -> bool:
+        """Whether a row's new values leave it where it is under the filter and the sort."""
+        if self._filter.matches(before) != self._filter.matches(after):
+            return False
+        if self._status and (before.status == self._status) != (after.status == self._status):
+            return False
+        if self._sort is not None and self._sort[0] != METRICS_TEXT:
+            read = getter(self._sort[0])
+            return read(before) == read(after)
+        return True
 
     def set_queue(self, waiting: list[int]) -> None:
         """Which queued runs wait for a worker, first in line first (shown as 'queued #N')."""
@@ -87,7 +114,10 @@ class RunsTableModel(QAbstractTableModel):
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:  # Qt override
         if not 0 <= column < len(self._columns):
             return
-        self._sort = (self._columns[column], order == Qt.SortOrder.DescendingOrder)
+        wanted = (self._columns[column], order == Qt.SortOrder.DescendingOrder)
+        if wanted == self._sort:
+            return  # the header asks again after the view did: sort once
+        self._sort = wanted
         self._refill()
 
     # ---- what the page reads -----------------------------------------------------------

@@ -110,16 +110,20 @@ class Task:
 
     def _deliver_end(self) -> None:
         self._deliver_progress()
-        kind, value = self._outcome
+        (kind, value), self._outcome = self._outcome, ("delivered", None)
+        hooks, self.signals = self.signals, _Hooks()
+        # From here the pool's thread may hold the last reference to this task: drop the hooks
+        # (bound methods of widgets) on the GUI thread, where Qt objects must be destroyed.
+        self._fn = None
         try:
             if kind == "succeeded":
-                self.signals.succeeded.fire(value)
+                hooks.succeeded.fire(value)
             elif kind == "cancelled":
-                self.signals.cancelled.fire()
+                hooks.cancelled.fire()
             else:
-                self.signals.failed.fire(value)
+                hooks.failed.fire(value)
         finally:
-            self.signals.finished.fire()
+            hooks.finished.fire()
 
 
 def start(

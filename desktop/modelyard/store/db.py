@@ -54,6 +54,30 @@ def _reason(exc: SQLAlchemyError) -> str:
     return str(getattr(exc, "orig", None) or exc).split("\n")[0]
 
 
+def fetch_tuples(session: Session, statement) -> list[tuple]:
+    """Run a Core SELECT straight through the driver: plain tuples, no result processing.
+
+    For wide reads of many rows (the runs table) where SQLAlchemy's per-row work would cost
+    more than the query; columns come back as the driver gives them (JSON and times as text
+    when the statement casts them).
+    """
+    connection = session.connection()
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    values = compiled.construct_params()
+    if compiled.positional:
+        parameters: tuple | dict = tuple(values[name] for name in compiled.positiontup)
+    else:
+        parameters = values
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 class ChangeProbe:
     """Tells cheaply whether anyone (another process included) has committed since last asked.
 

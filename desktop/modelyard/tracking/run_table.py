@@ -7,13 +7,16 @@ histories — each run's latest metrics come from its summary), so the Runs page
 
 from __future__ import annotations
 
+import gc
 import json
 import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import Text, cast, func, select
@@ -45,16 +48,16 @@ class RunRow:
     decoding 30,000 documents, and sorting or filtering by a value decodes only what it
     touches."""
 
-    __slots__ = ("_r", "_times", "_decoded")
+    __slots__ = ("id", "_r", "_times", "_decoded")
 
     def __init__(self, values: tuple) -> None:
         # (id, status, experiment, name, source, model, dataset name, dataset version, target,
         #  task, created, started, ended, sweep id, params, summary, tags): see _select()
+        self.id = values[0]  # read on every refresh and sort: a plain attribute
         self._r = values
         self._times: list[Any] = [values[10], values[11], values[12]]
         self._decoded: list[dict | None] = [None, None, None]
 
-    id = property(lambda self: self._r[0])
     status = property(lambda self: self._r[1])
     experiment = property(lambda self: self._r[2] or DEFAULT_EXPERIMENT)
     name = property(lambda self: self._r[3] or "")
@@ -188,16 +191,23 @@ def run_rows(
         query = query.where(models.Experiment.name == experiment)
     if ids is not None:
         query = query.where(models.Run.id.in_(list(ids)))
-    with store.session() as session:
-        result = session.connection().execute(query).all()  # Core rows, no ORM loading
-    return [RunRow(r) for r in result]
+    from modelyard.store.db import fetch_tuples
+
+    with store.session() as session, _no_cyclic_gc():
+        return [RunRow(r) for r in fetch_tuples(session, query)]
 
 
-def warm(rows: list[RunRow]) -> None:
-    """Decode every row's params, metrics and tags now (on a worker thread, after the table is
-    on screen), so the first sort or filter by a value does not pay for it."""
-    for row in rows:
-        row._field(0), row._field(1), row._field(2)
+@contextmanager
+def _no_cyclic_gc():
+    """Hundreds of thousands of new objects, none of them in cycles: without this the cyclic
+    collector runs its full pass over the whole heap mid-read, doubling the time at random."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def fingerprint(store: Store) -> tuple[int, int]:
@@ -219,25 +229,29 @@ def available_columns(rows: list[RunRow]) -> list[str]:
 _NUMBERS = (int, float)
 
 
-def _sort_key(value: Any) -> tuple:
-    """Numbers before text, each in its own order; missing values never interleave."""
-    kind = type(value)
-    if kind is int or kind is float or kind is bool:
-        return (0, value, "") if value == value else (2, 0.0, "")  # NaN last
-    if isinstance(value, _NUMBERS):
-        return (0, float(value), "")
-    if isinstance(value, datetime):
-        return (0, value.timestamp(), "")
-    return (1, 0.0, str(value).lower())
-
-
 def sort_rows(rows: list[RunRow], key: str, descending: bool = False) -> list[RunRow]:
-    """Sorted by a column key; runs without a value for it always come last."""
+    """Sorted by a column key: numbers (and times) in their order, then text, or the other
+    way round descending; runs without a value always come last. One small tuple per row and
+    one C-level sort, so 10,000 rows sort in a few milliseconds."""
+    if key == "id":  # the default order, on every reload
+        return sorted(rows, key=attrgetter("id"), reverse=descending)
     read = getter(key)
-    keyed = [(read(r), r) for r in rows]
-    present = [(_sort_key(v), r) for v, r in keyed if v is not None and v != ""]
-    present.sort(key=lambda pair: pair[0], reverse=descending)
-    return [r for _, r in present] + [r for v, r in keyed if v is None or v == ""]
+    numbers, texts, missing = [], [], []
+    for row in rows:
+        value = read(row)
+        if value is None or value == "" or (isinstance(value, float) and value != value):
+            missing.append(row)
+        elif isinstance(value, _NUMBERS):  # bool is an int
+            numbers.append((value, row))
+        elif isinstance(value, datetime):
+            numbers.append((value.timestamp(), row))
+        else:
+            texts.append((str(value).lower(), row))
+    first = itemgetter(0)
+    numbers.sort(key=first, reverse=descending)
+    texts.sort(key=first, reverse=descending)
+    groups = (texts, numbers) if descending else (numbers, texts)
+    return [row for _, row in groups[0]] + [row for _, row in groups[1]] + missing
 
 
 # ---- filtering -------------------------------------------------------------------------------

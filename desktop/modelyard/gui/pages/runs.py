@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,7 +35,7 @@ from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page
 from modelyard.gui.run_detail import RunDetail
 from modelyard.gui.runs_model import METRICS_TEXT, RunsTableModel
-from modelyard.tracking.run_table import BASE_COLUMNS, DEFAULT_COLUMNS, HELP, column_header, warm
+from modelyard.tracking.run_table import BASE_COLUMNS, DEFAULT_COLUMNS, HELP, column_header
 
 if TYPE_CHECKING:
     from modelyard.store.entities import Run
@@ -217,13 +217,8 @@ class RunsPage(Page):
 
         def read():
             mark = fingerprint(store)
-            return (
-                experiment,
-                mark,
-                run_rows(store, experiment),
-                list_experiments(store),
-                waiting(store),
-            )
+            rows = run_rows(store, experiment)
+            return experiment, mark, rows, list_experiments(store), waiting(store)
 
         return read
 
@@ -247,7 +242,6 @@ class RunsPage(Page):
         self.show_empty(not rows and experiment is None)
         self._update_count()
         self._show_detail()
-        QTimer.singleShot(500, self, lambda: tasks.start(lambda _p: warm(rows)))  # quick first sort
 
     def _refresh_active(self) -> None:
         """Re-read only the runs that were queued or running at the last read."""
