@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -50,6 +51,9 @@ class LogView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.path_label = QLabel()
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        policy = self.path_label.sizePolicy()  # a long path is cut, not a wider window
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        self.path_label.setSizePolicy(policy)
         self.text = _text_view()
         layout.addWidget(self.path_label)
         layout.addWidget(self.text, 1)
@@ -271,6 +275,7 @@ class RunDetail(QTabWidget):
         self.curves = MetricCurves()
         self.curves_hint = QLabel()
         self.curves_hint.setObjectName("emptyHint")
+        self.curves_hint.setWordWrap(True)  # never the reason the window gets wider
         charts = QWidget()
         charts_layout = QVBoxLayout(charts)
         charts_layout.setContentsMargins(0, 0, 0, 0)
