@@ -138,6 +138,7 @@ def test_curves_overlay_every_run_and_follow_the_chosen_metric(view, qtbot, stor
     assert view.curve_chart.items == items
     log_metrics(store, three[0].id, {"val_loss": 0.25}, step=3)
     view.show_runs(store, [get_run(store, r.id) for r in three])
+    qtbot.waitUntil(lambda: not view.busy)  # histories are read off the GUI thread
     assert view.curve_key.currentData() == "val_loss"
     assert list(view.curve_chart.items[three[0].id].getData()[1]) == [1.0, 0.5, 0.25]
     assert view.tabs.currentWidget() is view.curves

@@ -56,3 +56,27 @@ def test_a_failing_upgrade_leaves_the_store_as_it_was(store, finished_run):
         open_store()
     assert store.schema_revision() == "0004"
     assert "experiments" not in _tables(store)
+
+
+def test_downgrading_0007_drops_script_runs_with_their_models(store, finished_run, monkeypatch):
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    import modelyard
+
+    monkeypatch.delenv("MODELYARD_RUN_ID", raising=False)
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    with modelyard.start_run(capture_output=False, system_metrics=False) as run:
+        run.log_metric("loss", 0.5)
+        run.log_model(LinearRegression().fit(frame, [1, 2, 3]), "sdk", input_example=frame)
+    _downgrade(store, "0006")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT id FROM runs")).scalars().all() == [finished_run.id]
+        assert conn.execute(text("SELECT count(*) FROM model_versions")).scalar() == 0
+        assert conn.execute(text("PRAGMA foreign_key_check")).fetchall() == []
+    store.engine.dispose()
+    again = open_store()  # and up again
+    try:
+        assert get_run(again, finished_run.id).metrics == finished_run.metrics
+    finally:
+        again.close()

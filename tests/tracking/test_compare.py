@@ -174,10 +174,10 @@ def test_histories_read_only_new_rows_and_stop_reading_ended_runs(store, churn, 
         log_metrics(store, done.id, {"loss": 2.0 / step}, step=step)
     finish(store, done.id, "blob", {})
     reads = []
-    real = compare.metric_history
+    real = compare.metric_arrays
     monkeypatch.setattr(
         compare,
-        "metric_history",
+        "metric_arrays",
         lambda s, run_id, after=0: reads.append((run_id, after)) or real(s, run_id, after),
     )
     histories = Histories()

@@ -105,3 +105,38 @@ def test_sorting_by_any_column_keeps_missing_values_last(table):
     assert [r.params["C"] for r in sort_rows(rows, "params.C")] == [0.1, 1.0, 1.0, 10.0]
     assert [r.id for r in sort_rows(rows, "id")] == ids
     assert sort_rows(rows, "status")[0].status == "finished"
+
+
+def test_times_filter_as_text_and_unknown_columns_are_named(table):
+    ids, rows = table
+    assert len(parse_filter("created > 2000-01-01").apply(rows)) == 4
+    assert parse_filter("created < 2000-01-01").apply(rows) == []
+    with pytest.raises(InvalidInputError, match="no column 'foo.bar'"):
+        sort_rows(rows, "foo.bar")
+
+
+def test_the_cli_lists_runs_by_any_column(store, table, capsys):
+    from modelyard.cli.main import main as cli
+
+    ids, _ = table
+    assert (
+        cli(
+            [
+                "runs",
+                "--where",
+                "accuracy > 0.82",
+                "--sort",
+                "accuracy",
+                "--desc",
+                "--columns",
+                "id,metrics.accuracy,params.C",
+            ]
+        )
+        == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["Run", "accuracy", "C"]
+    assert [line.split()[0] for line in lines[2:]] == [str(ids[1]), str(ids[2])]
+    assert cli(["runs", "--columns", "id,foo.bar"]) == 1
+    assert cli(["runs", "--limit", "0"]) == 1
+    assert "no column 'foo.bar'" in capsys.readouterr().err

@@ -265,3 +265,131 @@ def test_a_script_that_forgets_end_is_ended_at_exit(home, store, tmp_path):
     ok, crashed = sorted(list_runs(store), key=lambda r: r.id)
     assert ok.status == "finished" and ok.metrics == {"loss": 0.5}
     assert crashed.status == "failed" and "crashed before end" in crashed.error
+
+
+def test_a_stale_or_foreign_job_id_is_not_taken_over(store, monkeypatch):
+    with _quiet_run(name="done") as done:
+        done.log_metric("loss", 1.0)
+    monkeypatch.setenv("MODELYARD_RUN_ID", str(done.id))  # leaked from somewhere
+    with _quiet_run(name="mine") as run:
+        run.log_metric("loss", 2.0)
+    assert run.id != done.id and "MODELYARD_RUN_ID" not in os.environ
+    assert get_run(store, done.id).metrics == {"loss": 1.0}
+
+
+def test_sys_exit_inside_with_decides_the_status(store):
+    with pytest.raises(SystemExit), _quiet_run() as ok:
+        raise SystemExit(0)
+    with pytest.raises(SystemExit), _quiet_run() as bad:
+        raise SystemExit(3)
+    assert get_run(store, ok.id).status == "finished"
+    failed = get_run(store, bad.id)
+    assert failed.status == "failed" and "exited with code 3" in failed.error
+
+
+def test_bad_steps_and_timestamps_are_refused_and_good_points_kept(store, monkeypatch):
+    import datetime
+
+    from modelyard.tracking import runs as runs_module
+
+    run = _quiet_run()
+    run.log_metric("loss", 0.5)
+    for kwargs in (
+        {"timestamp": datetime.datetime.now()},
+        {"step": 2**70},
+        {"step": -1},
+        {"step": 1.5},
+    ):
+        with pytest.raises(InvalidInputError):
+            run.log_metric("loss", 0.4, **kwargs)
+    real, calls = runs_module.insert_metric_rows, []
+
+    def flaky(session, run_id, rows):  # the first write fails with a driver error
+        calls.append(len(rows))
+        if len(calls) == 1:
+            raise RuntimeError("disk I/O error")
+        return real(session, run_id, rows)
+
+    monkeypatch.setattr(runs_module, "insert_metric_rows", flaky)
+    with pytest.raises(RuntimeError):
+        run.flush()
+    run.log_metric("loss", 0.3)
+    run.end()
+    rows, _ = metric_history(store, run.id)
+    assert [value for _key, _step, value in rows] == [0.5, 0.3]  # nothing lost
+
+
+def test_each_logged_model_keeps_its_own_kind_and_task(store):
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    frame = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0]})
+    with _quiet_run() as run:
+        clf = run.log_model(LogisticRegression().fit(frame, [0, 0, 1, 1]), "clf", frame)
+        reg = run.log_model(LinearRegression().fit(frame, [1, 2, 3, 4]), "reg", frame)
+        newer = run.log_model(LinearRegression().fit(frame, [2, 4, 6, 8]), "reg", frame)
+    assert newer.version == 2  # a run that logs again under a name makes its next version
+    again = get_model_version(store, "clf")
+    assert (again.model_kind, again.task) == ("LogisticRegression", "classification")
+    assert (reg.model_kind, reg.task) == ("LinearRegression", "regression")
+    assert clf.blob != reg.blob
+
+
+def test_a_pipeline_choosing_columns_by_position_needs_an_input_example(store):
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "plan": ["a", "b", "a", "b"]})
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), [1]), remainder="passthrough"),
+        LinearRegression(),
+    ).fit(frame, [1, 2, 3, 4])
+    with _quiet_run() as run:
+        with pytest.raises(InvalidInputError, match="by position"):
+            run.log_model(model, "m")
+        version = run.log_model(model, "m", input_example=frame)
+    assert {c["name"]: c["kind"] for c in version.signature["inputs"]} == {
+        "x": "float",
+        "plan": "categorical",
+    }
+    assert predict(store, version, frame.head(1))["predictions"][0] == pytest.approx(1.0)
+
+
+def test_a_model_from_a_script_has_no_holdout_to_evaluate(store, churn, sample_csv):
+    from modelyard.registry.evaluation import evaluate
+
+    model, x = _fit(sample_csv)
+    with _quiet_run(dataset=churn.label) as run:
+        version = run.log_model(model, "churn-sdk", input_example=x.head(), target="churn")
+    with pytest.raises(InvalidInputError, match="does not know which rows it held out"):
+        evaluate(store, version)
+    assert evaluate(store, version, churn.label).metrics["accuracy"] > 0.5
+
+
+def test_a_forked_child_is_told_to_log_from_the_parent(store):
+    import multiprocessing
+
+    run = _quiet_run()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        answer = pool.apply(_log_in_child)
+    assert "forked child process" in answer
+    run.end()
+
+
+def _log_in_child() -> str:
+    try:
+        modelyard.active_run()  # the parent's run is not this process's
+        modelyard.start_run()
+    except InvalidInputError as exc:
+        return str(exc)
+    return "logged"
+
+
+def test_an_artifact_named_dot_is_the_folder(store, tmp_path, monkeypatch):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.txt").write_text("a")
+    monkeypatch.chdir(tmp_path / "out")
+    with _quiet_run() as run:
+        assert run.log_artifact(".") == ["out/a.txt"]

@@ -104,3 +104,19 @@ def test_a_killed_worker_frees_its_slot_for_the_next_run(store, churn):
     done = launcher.wait_for_run(store, waiting.id, timeout=120)
     assert done.status == "finished"
     assert get_run(store, slow.id).status == "failed"
+
+
+@pytest.mark.slow
+def test_the_cli_starts_the_next_run_when_a_worker_was_killed(store, churn):
+    from modelyard.cli.main import main as cli
+
+    queue.set_limits(store, cpu_runs=1)
+    slow = create_run(store, churn, "churn", "random_forest", {"n_estimators": 3000})
+    waiting = create_run(store, churn, "churn", "ridge")
+    proc = launcher.submit(store, slow.id)[slow.id]
+    launcher.submit(store, waiting.id)
+    assert wait_for(lambda: get_run(store, slow.id).status == "running")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert cli(["queue"]) == 0  # sees the dead worker and hands its slot on
+    assert wait_for(lambda: get_run(store, waiting.id).status == "finished", timeout=120)

@@ -153,3 +153,113 @@ def test_a_script_launched_twice_gets_two_runs_and_both_keep_their_output(store,
         assert launcher.wait_for_run(store, run_id, timeout=60).status == "finished"
         assert f"inside run {run_id}" in launcher.log_path(store, run_id).read_text()
     assert len(list_runs(store)) == 2
+
+
+def test_cancel_stops_the_scripts_own_child_processes_too(store, tmp_path):
+    import psutil
+
+    script = tmp_path / "spawn.py"
+    script.write_text(
+        "import subprocess, time\n"
+        "child = subprocess.Popen(['sleep', '300'])\n"
+        "print('child', child.pid, flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    run = create_script_run(store, script)
+    launcher.submit(store, run.id)
+    log = launcher.log_path(store, run.id)
+    assert wait_for(lambda: log.exists() and "child" in log.read_text())
+    child = int(log.read_text().split("child", 1)[1].split()[0])
+    assert launcher.cancel(store, run.id)
+    assert wait_for(
+        lambda: (
+            not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+        ),
+        timeout=10,
+    )
+
+
+def test_a_scripts_environment_does_not_leak_into_the_next_run(store, tmp_path):
+    from modelyard.training import queue
+
+    queue.set_limits(store, cpu_runs=1)
+    first = tmp_path / "first.py"
+    first.write_text("import os, time\nos.environ['LEAKED'] = 'yes'\ntime.sleep(1)\n")
+    second = tmp_path / "second.py"
+    second.write_text("import os\nprint('LEAKED =', os.environ.get('LEAKED'))\n")
+    a, b = create_script_run(store, first), create_script_run(store, second)
+    launcher.submit(store, a.id)
+    launcher.submit(store, b.id)  # waits; started by the first script's worker when it ends
+    assert launcher.wait_for_run(store, b.id, timeout=60).status == "finished"
+    assert "LEAKED = None" in launcher.log_path(store, b.id).read_text()
+
+
+def test_a_child_process_of_a_script_opens_its_own_run(store, tmp_path):
+    child = tmp_path / "child.py"
+    child.write_text(
+        "import modelyard\n"
+        "with modelyard.start_run(experiment='other', name='child') as run:\n"
+        "    run.log_metric('x', 2.0)\n"
+    )
+    parent = tmp_path / "parent.py"
+    parent.write_text(
+        "import subprocess, sys, modelyard\n"
+        "with modelyard.start_run(name='parent') as run:\n"
+        "    run.log_metric('x', 1.0)\n"
+        f"    subprocess.run([sys.executable, {str(child)!r}], check=True)\n"
+    )
+    assert cli(["run", "--wait", str(parent)]) == 0
+    runs = {r.name: r for r in list_runs(store)}
+    assert runs["parent"].experiment == "Default" and runs["parent"].metrics == {"x": 1.0}
+    assert runs["child"].experiment == "other" and runs["child"].source == "sdk"
+
+
+def test_start_run_with_its_own_home_inside_a_job_writes_there(store, tmp_path):
+    other = tmp_path / "elsewhere"
+    script = tmp_path / "home.py"
+    script.write_text(
+        "import modelyard\n"
+        f"with modelyard.start_run(home={str(other)!r}, name='away') as run:\n"
+        "    run.log_metric('x', 1.0)\n"
+    )
+    assert cli(["run", "--wait", str(script)]) == 0
+    from modelyard.store import open_store
+
+    away = open_store(other, url=f"sqlite:///{other / 'modelyard.db'}")
+    try:
+        assert [r.name for r in list_runs(away)] == ["away"]
+    finally:
+        away.close()
+    assert [r.source for r in list_runs(store)] == ["script"]
+
+
+def test_an_sdk_run_is_never_killed_from_outside(store, tmp_path, monkeypatch):
+    import os
+    import sys
+
+    from modelyard.errors import ModelyardError
+    from modelyard.tracking.runs import get_run
+
+    script = tmp_path / "own.py"
+    script.write_text(
+        "import sys, time, modelyard\n"
+        "run = modelyard.start_run(capture_output=False, system_metrics=False)\n"
+        "print(run.id, flush=True)\n"
+        "sys.stdin.readline()\n"
+        "run.end()\n"
+    )
+    env = dict(os.environ, MODELYARD_HOME=str(store.home))
+    env.pop("MODELYARD_RUN_ID", None)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    run_id = int(proc.stdout.readline())
+    with pytest.raises(ModelyardError, match="stop it there"):
+        launcher.cancel(store, run_id)
+    assert proc.poll() is None and get_run(store, run_id).status == "running"
+    proc.communicate("\n", timeout=30)
+    assert get_run(store, run_id).status == "finished"

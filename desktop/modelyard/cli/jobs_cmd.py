@@ -36,8 +36,8 @@ def cmd_queue(store, args) -> int:
 
     if args.cpu_runs is not None or args.gpu_runs is not None:
         queue.set_limits(store, args.cpu_runs, args.gpu_runs)
-        launcher.dispatch(store)  # a larger limit starts waiting runs now
     launcher.reap_orphans(store)
+    launcher.dispatch(store)  # slots freed by dead workers or a larger limit are taken now
     limits = queue.load_limits(store)
     print(f"Limits: {limits.describe()}.")
     line = queue.waiting(store)

@@ -56,9 +56,10 @@ def _one(args) -> str:
 
 def cmd_runs(store, args) -> int:
     from modelyard.tracking.runs import get_run
-    from modelyard.training.launcher import reap_orphans
+    from modelyard.training.launcher import dispatch, reap_orphans
 
-    reap_orphans(store)
+    if reap_orphans(store):  # dead workers free their slots: the queue moves on
+        dispatch(store)
     if args.action == "list":
         return _list(store, args)
     if args.action == "compare":
@@ -189,21 +190,10 @@ def _list(store, args) -> int:
     if args.where:
         rows = parse_filter(args.where).apply(rows)
     if args.sort:
-        key = args.sort
-        if "." not in key and key not in (
-            "id",
-            "status",
-            "experiment",
-            "name",
-            "model",
-            "dataset",
-            "target",
-            "duration",
-            "created",
-        ):
-            key = f"metrics.{key}" if any(key in r.metrics for r in rows) else f"params.{key}"
-        rows = sort_rows(rows, key, descending=args.desc)
-    if args.limit:
+        rows = sort_rows(rows, _key(rows, args.sort), descending=args.desc)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise ModelyardError("--limit takes a number of runs, 1 or more.")
         rows = rows[: args.limit]
     if not rows:
         filtered = args.experiment or args.status or args.tag or args.where
@@ -215,11 +205,8 @@ def _list(store, args) -> int:
         )
         return 0
     if args.columns:
-        keys = [k.strip() for k in args.columns.split(",") if k.strip()]
-        cells = [
-            [_cell(r.value(k) if "." in k or k in _BASE else _bare(r, k)) for k in keys]
-            for r in rows
-        ]
+        keys = [_key(rows, k.strip()) for k in args.columns.split(",") if k.strip()]
+        cells = [[_cell(r.value(k)) for k in keys] for r in rows]
         print(table([column_header(k) for k in keys], cells))
         return 0
     cells = [
@@ -243,23 +230,14 @@ def _list(store, args) -> int:
     return 0
 
 
-_BASE = (
-    "id",
-    "status",
-    "experiment",
-    "name",
-    "model",
-    "dataset",
-    "target",
-    "duration",
-    "created",
-    "tags",
-    "source",
-)
+def _key(rows, key: str) -> str:
+    """A column key from what was typed: a base column or a dotted key as it is; a bare name
+    is a metric some run has, else a parameter."""
+    from modelyard.tracking.run_table import BASE_COLUMNS
 
-
-def _bare(row, key: str):
-    return row.metrics.get(key, row.params.get(key))
+    if "." in key or key in BASE_COLUMNS:
+        return key
+    return f"metrics.{key}" if any(key in r.metrics for r in rows) else f"params.{key}"
 
 
 def _cell(value) -> str:

@@ -102,6 +102,7 @@ def write_text_files(
         shutil.copyfile(TEMPLATE / name, folder / name)
     shutil.copyfile(Path(runtime.__file__), folder / "modelyard_runtime.py")
     (folder / "requirements.txt").write_text(requirements(onnx))
-    (folder / "signature.json").write_text(json.dumps(version.signature, indent=2))
+    public = {k: v for k, v in version.signature.items() if k != "examples"}  # training rows
+    (folder / "signature.json").write_text(json.dumps(public, indent=2))
     for name in RENDERED:
         (folder / name).write_text(render((TEMPLATE / name).read_text(), values))

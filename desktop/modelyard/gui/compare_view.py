@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modelyard.gui import charts, compare_charts
+from modelyard.gui import charts, compare_charts, tasks
 from modelyard.store.entities import Run
 from modelyard.tracking import compare
 
@@ -115,6 +115,8 @@ class CompareView(QWidget):
         self._runs: tuple[Run, ...] = ()
         self._histories = compare.Histories()
         self._overlaid: dict[str, dict[int, compare.Series]] = {}
+        self._reader = tasks.Latest(self._read_histories, self._histories_read)
+        self._curves_read = False  # the selection's histories have been read once
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -175,6 +177,7 @@ class CompareView(QWidget):
             if not enough:
                 self._histories = compare.Histories()
                 return
+            self._curves_read = False
             self._fill_table()
             self._fill_choices()
             for tab in (self.curves, self.parallel, self.scatter):
@@ -195,17 +198,56 @@ class CompareView(QWidget):
         tab = self.tabs.currentWidget()
         if not self.isVisible() or len(self._runs) < 2 or tab is self.differences:
             return
-        if tab is self.curves and self._histories.update(self._store, self._runs):
-            self._overlaid = self._histories.overlaid()
-            # Start on the curve the most runs have; ties go to the first key.
-            widest = max(self._overlaid, key=lambda k: len(self._overlaid[k]), default=None)
-            self.curve_key.set_keys(list(self._overlaid), widest)
-            tab.dirty = True
+        if tab is self.curves:
+            if self._histories.forget(self._runs):
+                self._histories_changed()
+            if self._histories.plan(self._runs):
+                self._reader.request()  # long histories are read on a worker thread
+            else:
+                self._curves_read = True
+        self._draw_current()
+
+    @property
+    def busy(self) -> bool:
+        return self._reader.busy
+
+    def _read_histories(self):
+        store, runs = self._store, self._runs
+        plan = self._histories.plan(runs)
+        if not plan:
+            return None
+        return lambda: (runs, compare.Histories.read(store, plan))
+
+    def _histories_read(self, result) -> None:
+        runs, read = result
+        if runs != self._runs:
+            self._reader.request()  # the selection changed meanwhile: read for the new one
+            return
+        first = not self._curves_read
+        self._curves_read = True
+        if self._histories.merge(read) or first:
+            self._histories_changed()
+            self._draw_current()
+
+    def _histories_changed(self) -> None:
+        self._overlaid = self._histories.overlaid()
+        # Start on the curve the most runs have; ties go to the first key.
+        widest = max(self._overlaid, key=lambda k: len(self._overlaid[k]), default=None)
+        self.curve_key.set_keys(list(self._overlaid), widest)
+        self.curves.dirty = True
+
+    def _draw_current(self) -> None:
+        tab = self.tabs.currentWidget()
+        if not self.isVisible() or len(self._runs) < 2 or tab is self.differences:
+            return
         if not tab.dirty:
+            return
+        if tab is self.curves and not self._curves_read:
+            tab.say("Reading the runs' histories…")  # drawn when the first read is in
             return
         if not charts.ready():  # pyqtgraph still loading on its thread: try again shortly
             tab.say("Loading charts…")
-            QTimer.singleShot(100, self, self._update_current)
+            QTimer.singleShot(100, self, self._draw_current)
             return
         tab.dirty = False
         if tab is self.curves:

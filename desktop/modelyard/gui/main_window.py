@@ -414,7 +414,14 @@ class MainWindow(QMainWindow):
         self.start_run(new)
 
     def cancel_run(self, run: Run) -> None:
-        if self.supervisor.cancel_run(run.id):
+        from modelyard.errors import ModelyardError
+
+        try:
+            stopped = self.supervisor.cancel_run(run.id)
+        except ModelyardError as exc:
+            self.notify(str(exc), True)
+            return
+        if stopped:
             self.notify(f"Run {run.id} stopped.")
 
     def _run_ended(self, run_id: int) -> None:

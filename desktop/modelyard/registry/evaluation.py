@@ -74,6 +74,11 @@ def holdout_rows(store: Store, version: ModelVersion):
     from modelyard.tracking.runs import get_run
 
     run = get_run(store, version.run_id)
+    if run.source != "trainer":
+        raise InvalidInputError(
+            f"{version.label} was trained by your own code, so Modelyard does not know which "
+            "rows it held out; evaluate it on a dataset version with its columns."
+        )
     if run.dataset is None:
         raise InvalidInputError(
             f"{version.label} was logged from a script without a dataset, so it has no holdout "

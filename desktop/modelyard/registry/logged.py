@@ -69,11 +69,17 @@ def _encoded_columns(model: Any) -> set[str]:
     first = model.steps[0][1] if hasattr(model, "steps") else model
     found: set[str] = set()
     for _name, transformer, columns in getattr(first, "transformers_", []):
+        if transformer in ("drop", "passthrough") and columns == []:
+            continue
+        named = isinstance(columns, list | tuple) and all(isinstance(c, str) for c in columns)
+        if not named:  # positions, slices, masks, selectors: which names they mean is a guess
+            raise InvalidInputError(
+                "The pipeline picks its columns by position or by a selector, so their kinds "
+                "cannot be read from it; pass input_example= (a few rows of the training data)."
+            )
         steps = transformer.steps if hasattr(transformer, "steps") else [("", transformer)]
-        if any(type(step).__name__ in ENCODERS for _n, step in steps) and isinstance(
-            columns, list | tuple
-        ):
-            found.update(str(c) for c in columns)
+        if any(type(step).__name__ in ENCODERS for _n, step in steps):
+            found.update(columns)
     return found
 
 
@@ -146,6 +152,7 @@ def prepare(
         "target": (target or "target").strip() or "target",
         "task": task,
         "estimator": f"{type(model).__module__}.{type(model).__qualname__}",
+        "kind": _estimator_name(model),
         "examples": _examples(frame),
     }
     if task == "classification":

@@ -214,5 +214,8 @@ def export_version_onnx(store, version) -> OnnxResult:
     frame = sample_rows(store, version, CHECK_ROWS)
     if frame.empty:
         return OnnxResult(None, "no rows to check it against (log the model with input_example=)")
-    features = runtime.prepare_features(frame, version.signature["inputs"])
+    try:
+        features = runtime.prepare_features(frame, version.signature["inputs"])
+    except runtime.InputError as exc:
+        return OnnxResult(None, f"no rows with the model's columns to check it against ({exc})")
     return export_onnx(load_model(store, version), version.signature, features)

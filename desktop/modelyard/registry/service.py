@@ -69,9 +69,11 @@ def register(store: Store, run_ref: int | str, name: str) -> ModelVersion:
             model = models.RegisteredModel(name=name)
             session.add(model)
             session.flush()
-        already = session.scalar(
+        already = session.scalar(  # the same model again; a script may log a new one later
             select(models.ModelVersion.version).where(
-                models.ModelVersion.model_id == model.id, models.ModelVersion.run_id == run.id
+                models.ModelVersion.model_id == model.id,
+                models.ModelVersion.run_id == run.id,
+                models.ModelVersion.blob == run.model_blob,
             )
         )
         if already is not None:
@@ -130,13 +132,16 @@ def get_model_version(store: Store, name: str, version: int | None = None) -> Mo
 
 def sample_rows(store: Store, version: ModelVersion, n: int, columns: list[str] | None = None):
     """The first `n` rows the version knows: of its dataset, or of the input example a script
-    logged with it (a model from a script may have no dataset)."""
+    logged with it (a model from a script may have no dataset, or one without the columns its
+    code computed)."""
     import pandas as pd
 
-    if version.dataset is not None:
+    inputs = {c["name"] for c in version.signature.get("inputs", [])}
+    if version.dataset is not None and inputs <= {c.name for c in version.dataset.columns}:
         from modelyard.datasets.service import load_frame
 
         return load_frame(store, version.dataset, columns=columns).head(n)
+    # no dataset, or one without the model's own columns (a script made them)
     frame = pd.DataFrame.from_records(version.signature.get("examples") or [])
     if columns is not None:
         frame = frame[[c for c in columns if c in frame.columns]]

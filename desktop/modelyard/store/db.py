@@ -74,6 +74,8 @@ def fetch_tuples(session: Session, statement) -> list[tuple]:
     try:
         cursor.execute(str(compiled), parameters)
         return cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as exc:  # the driver's own, unwrapped
+        raise StoreError(f"The store could not be read: {str(exc).splitlines()[0]}") from exc
     finally:
         cursor.close()
 

@@ -222,8 +222,9 @@ class ModelVersion:
             format=row.format,
             signature=dict(row.signature),
             metrics=dict(row.metrics),
-            model_kind=row.run.model_kind,
-            task=row.run.task or row.signature.get("task", ""),
+            # a script's run may log several models: each version keeps its own kind and task
+            model_kind=row.signature.get("kind") or row.run.model_kind,
+            task=row.signature.get("task") or row.run.task or "",
             dataset=(
                 DatasetVersion.from_row(row.run.dataset_version)
                 if row.run.dataset_version is not None

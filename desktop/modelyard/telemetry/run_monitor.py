@@ -130,13 +130,16 @@ class RunMonitor:
         self.sample(force_write=True)
         try:
             record_run_energy(self.store, self.run_id, self.report(), self.prices)
+        except Exception as exc:  # noqa: BLE001 - stopping matters more than the bill
+            print(f"Could not record the run's energy: {exc}", file=sys.stderr)
         finally:
             self.gpus.close()
-            if self.on_budget_stop is None:
-                self.store.close()
-                sys.stdout.flush()
-                os._exit(3)  # the training itself cannot be interrupted more gently
-        self.on_budget_stop()
+        (self.on_budget_stop or self._end_process)()
+
+    def _end_process(self) -> None:
+        self.store.close()
+        sys.stdout.flush()
+        os._exit(3)  # the training itself cannot be interrupted more gently
 
     def flush(self) -> None:
         """Store the pending samples in one transaction (about once a second at any rate)."""

@@ -28,6 +28,7 @@ def _clean_name(name: str) -> str:
 
 
 def _files(path: Path, name: str | None) -> list[tuple[Path, str]]:
+    path = path.resolve()  # "." and "..": named after the folder they are
     if path.is_file():
         return [(path, _clean_name(name or path.name))]
     if path.is_dir():

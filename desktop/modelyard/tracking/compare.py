@@ -15,7 +15,7 @@ import numpy as np
 
 from modelyard.store import Store
 from modelyard.store.entities import Run
-from modelyard.tracking.runs import metric_history
+from modelyard.tracking.runs import metric_arrays
 
 PARAM = "param "
 METRIC = "metric "
@@ -232,60 +232,106 @@ def scatter(runs: Sequence[Run], x_key: str, y_key: str) -> Scatter:
 def overlaid_histories(store: Store, run_ids: Sequence[int]) -> dict[str, dict[int, Series]]:
     """{metric key: {run id: (steps, values)}} for every key some run logged at several steps."""
     histories = Histories()
-    for run_id in run_ids:
-        histories.add(run_id, metric_history(store, run_id)[0])
+    histories.merge(Histories.read(store, [(run_id, 0, True) for run_id in run_ids]))
     return histories.overlaid()
+
+
+Read = tuple[int, int, bool]  # run id, last row already held, whether the run had ended
 
 
 class Histories:
     """Per-step histories of the runs being compared, read from the store only once per row:
-    a live run's next refresh fetches just what it logged since, a finished run's never again."""
+    a live run's next refresh fetches just what it logged since, a finished run's never again.
+
+    The GUI splits an update in three — `plan` (what to read), `read` (on a worker thread:
+    long histories take a while) and `merge` (back on its own thread) — `update` does all three.
+    """
 
     def __init__(self) -> None:
-        self._points: dict[int, dict[str, tuple[list[int], list[float]]]] = {}
+        self._points: dict[int, dict[str, Series]] = {}
         self._last_row: dict[int, int] = {}
         self._complete: set[int] = set()
+        self._sorted: dict[tuple[int, str], Series] = {}
 
     def update(self, store: Store, runs: Sequence[Run]) -> bool:
         """Read what is new for these runs (forgetting any others); True if anything changed."""
-        wanted = {r.id for r in runs}
-        changed = bool(self._points.keys() - wanted)
-        for gone in self._points.keys() - wanted:
-            del self._points[gone]
-            self._last_row.pop(gone, None)
-            self._complete.discard(gone)
-        for run in runs:
-            if run.id in self._complete:
-                continue
-            rows, last = metric_history(store, run.id, self._last_row.get(run.id, 0))
-            self._last_row[run.id] = last
-            changed |= run.id not in self._points or bool(rows)
-            self.add(run.id, rows)
-            # The entity was read before these rows, so a run it calls ended has logged all.
-            if run.is_terminal:
-                self._complete.add(run.id)
+        forgot = self.forget(runs)
+        return self.merge(self.read(store, self.plan(runs))) or forgot
+
+    def forget(self, runs: Sequence[Run]) -> bool:
+        gone = self._points.keys() - {r.id for r in runs}
+        for run_id in gone:
+            del self._points[run_id]
+            self._last_row.pop(run_id, None)
+            self._complete.discard(run_id)
+            self._sorted = {k: v for k, v in self._sorted.items() if k[0] != run_id}
+        return bool(gone)
+
+    def plan(self, runs: Sequence[Run]) -> list[Read]:
+        # The entity was read before the rows will be, so a run it calls ended has logged all.
+        return [
+            (r.id, self._last_row.get(r.id, 0), r.is_terminal)
+            for r in runs
+            if r.id not in self._complete
+        ]
+
+    @staticmethod
+    def read(store: Store, plan: list[Read]) -> list[tuple[int, int, bool, dict, int]]:
+        return [
+            (run_id, after, ended, *metric_arrays(store, run_id, after))
+            for run_id, after, ended in plan
+        ]
+
+    def merge(self, results) -> bool:
+        changed = False
+        for run_id, after, ended, arrays, last in results:
+            if self._last_row.get(run_id, 0) != after:
+                continue  # read for an older state (a newer read is already merged)
+            self._last_row[run_id] = last
+            changed |= run_id not in self._points or bool(arrays)
+            points = self._points.setdefault(run_id, {})
+            for key, (steps, values) in arrays.items():
+                if key in points:
+                    steps = np.concatenate([points[key][0], steps])
+                    values = np.concatenate([points[key][1], values])
+                points[key] = (steps, values)
+                self._sorted.pop((run_id, key), None)
+            if ended:
+                self._complete.add(run_id)
         return changed
 
     def add(self, run_id: int, rows: Iterable[tuple[str, int, float]]) -> None:
-        points = self._points.setdefault(run_id, {})
+        """Rows as `metric_history` gives them (key, step, value), for tests and small reads."""
+        by_key: dict[str, tuple[list[int], list[float]]] = {}
         for key, step, value in rows:
-            steps, values = points.setdefault(key, ([], []))
-            steps.append(step)
-            values.append(value)
+            by_key.setdefault(key, ([], []))
+            by_key[key][0].append(step)
+            by_key[key][1].append(value)
+        arrays = {
+            k: (np.asarray(a, dtype=np.int64), np.asarray(b, dtype=float))
+            for k, (a, b) in by_key.items()
+        }
+        self.merge(
+            [(run_id, self._last_row.get(run_id, 0), False, arrays, self._last_row.get(run_id, 0))]
+        )
 
     def overlaid(self) -> dict[str, dict[int, Series]]:
         stepped = {
             key
             for points in self._points.values()
             for key, (steps, _) in points.items()
-            if len(set(steps)) > 1
+            if len(steps) > 1 and np.unique(steps).size > 1
         }
         result: dict[str, dict[int, Series]] = {}
         for key in sorted(stepped):
             for run_id, points in self._points.items():
-                if key in points:
-                    steps, values = (np.asarray(a) for a in points[key])
+                if key not in points:
+                    continue
+                cached = self._sorted.get((run_id, key))
+                if cached is None:
+                    steps, values = points[key]
                     # Stable, so values re-logged at one step keep their order.
                     order = np.argsort(steps, kind="stable")
-                    result.setdefault(key, {})[run_id] = (steps[order], values[order])
+                    cached = self._sorted[(run_id, key)] = (steps[order], values[order])
+                result.setdefault(key, {})[run_id] = cached
         return result

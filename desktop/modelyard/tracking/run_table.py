@@ -34,6 +34,7 @@ BASE_COLUMNS = {
     "model": "Model",
     "dataset": "Dataset",
     "target": "Target",
+    "task": "Task",
     "duration": "Duration",
     "created": "Created",
     "tags": "Tags",
@@ -127,6 +128,11 @@ def getter(key: str) -> Callable[[RunRow], Any]:
         if key.startswith(prefix):
             name = key[len(prefix) :]
             return lambda row: row._field(index).get(name)
+    if key not in _BASE_VALUES:
+        raise InvalidInputError(
+            f"There is no column '{key}'; use {', '.join(_BASE_VALUES)}, or params.NAME, "
+            "metrics.NAME or tags.NAME."
+        )
     return _BASE_VALUES[key]
 
 
@@ -302,7 +308,7 @@ def _comparable(value: Any) -> float | str:
         return float(value)
     try:
         return float(value)
-    except ValueError:
+    except (ValueError, TypeError):  # words, and times (compared as their ISO text)
         return str(value).lower()
 
 

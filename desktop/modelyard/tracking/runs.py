@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from modelyard.datasets.schema import suggest_task
-from modelyard.errors import InvalidInputError, NotFoundError
+from modelyard.errors import InvalidInputError, NotFoundError, StoreError
 from modelyard.store import Store, models
 from modelyard.store.entities import TERMINAL_STATUSES, DatasetVersion, Run
 from modelyard.training.trainers import TASKS, get_trainer
@@ -407,12 +407,16 @@ def metric_arrays(store: Store, run_id: int, after_id: int = 0):
         arrays = {}
         cursor = connection.connection.cursor()  # plain tuples: NumPy reads them directly
         for key in summary or {}:
-            cursor.execute(
-                f"SELECT step, value FROM metrics WHERE run_id = {mark} AND key = {mark} "
-                f"AND id > {mark} AND id <= {mark} ORDER BY id",
-                (run_id, key, after_id, last),
-            )
-            rows = cursor.fetchall()
+            try:
+                cursor.execute(
+                    f"SELECT step, value FROM metrics WHERE run_id = {mark} AND key = {mark} "
+                    f"AND id > {mark} AND id <= {mark} ORDER BY id",
+                    (run_id, key, after_id, last),
+                )
+                rows = cursor.fetchall()
+            except connection.dialect.loaded_dbapi.Error as exc:
+                cursor.close()
+                raise StoreError(f"The store could not be read: {exc}") from exc
             if rows:
                 table = np.asarray(rows, dtype=np.float64).reshape(-1, 2)
                 arrays[key] = (table[:, 0].astype(np.int64), table[:, 1])

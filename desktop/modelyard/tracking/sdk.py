@@ -35,6 +35,22 @@ _lock = threading.RLock()
 _active: list[ActiveRun] = []
 _job_attached = False
 _uncaught: list[BaseException] = []
+_forked_child = False
+_FORKED = (
+    "This is a forked child process (multiprocessing): a run records from the process that "
+    "started it; return the values to that process and log them there."
+)
+
+
+def _after_fork_in_child() -> None:
+    # the parent's writer thread and database connections do not exist here
+    global _forked_child
+    _forked_child = True
+    _active.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def start_run(
@@ -54,24 +70,27 @@ def start_run(
     `capture_output` keeps what the code prints as the run's log; `system_metrics` samples this
     process's CPU, memory and GPU once a second and records its energy and cost.
     """
-    global _job_attached
+    from modelyard import paths
     from modelyard.store import open_store
     from modelyard.tracking import runs
 
-    store = open_store(Path(home) if home is not None else None)
+    if _forked_child:
+        raise InvalidInputError(_FORKED)
+    if home is not None:  # that folder's own store, whatever a job's environment names
+        home = Path(home).expanduser()
+        store = open_store(home, url=f"sqlite:///{home / 'modelyard.db'}")
+    else:
+        store = open_store(paths.data_home())
     try:
-        job = os.environ.get(JOB_ENV)
-        with _lock:
-            attach = bool(job and job.isdigit()) and not _job_attached and home is None
-            if attach:
-                _job_attached = True
+        job = _take_job(store) if home is None else None
+        attach = job is not None
         version = None
         if dataset is not None:
             from modelyard.datasets.service import get_version
 
             version = get_version(store, dataset)
         if attach:
-            run = _adopt(store, int(job), experiment, name, tags, params, version)
+            run = _adopt(store, job, experiment, name, tags, params, version)
         else:
             from modelyard.tracking.environment import capture, capture_code
 
@@ -109,6 +128,29 @@ def active_run() -> ActiveRun | None:
     """The run most recently started in this process and not yet ended."""
     with _lock:
         return _active[-1] if _active else None
+
+
+def _take_job(store) -> int | None:
+    """The script run this very process is the worker of, once: Modelyard's script runner sets
+    MODELYARD_RUN_ID; it is taken (and removed, so the script's own child processes start runs
+    of their own) only if that run is a running script run whose worker is this process."""
+    global _job_attached
+    from modelyard.tracking.runs import get_run
+
+    with _lock:
+        if _job_attached:
+            return None
+        text = os.environ.pop(JOB_ENV, "")
+        if not text.isdigit():
+            return None
+        try:
+            run = get_run(store, int(text))
+        except ModelyardError:
+            return None
+        if run.source != "script" or run.status != "running" or run.pid != os.getpid():
+            return None
+        _job_attached = True
+        return run.id
 
 
 def _adopt(store, run_id: int, experiment, name, tags, params, version):
@@ -198,18 +240,16 @@ class ActiveRun:
         self, key: str, value: float, step: int | None = None, timestamp: float | None = None
     ) -> None:
         """One point; `step` defaults to one past this key's last step (0 first)."""
-        if self._ended:
+        if self._ended or _forked_child:
             self._check_open()
         number = _number(key, value)
         if key not in self._next_step:
             _check_key(key)
+        when = time.time() if timestamp is None else _timestamp(timestamp)
         with self._buffer_lock:
-            if step is None:
-                step = self._next_step.get(key, 0)
-            self._next_step[key] = int(step) + 1
-            self._buffer.append(
-                (key, number, int(step), time.time() if timestamp is None else timestamp)
-            )
+            step = self._next_step.get(key, 0) if step is None else _step(step)
+            self._next_step[key] = step + 1
+            self._buffer.append((key, number, step, when))
             pending = len(self._buffer)
         if pending >= MAX_BUFFER:
             self._buffer_full(pending)
@@ -219,17 +259,17 @@ class ActiveRun:
     ) -> None:
         """Several metrics at the same step (default: one past the latest step among them).
         All are checked first: one bad value logs none of them."""
-        if self._ended:
+        if self._ended or _forked_child:
             self._check_open()
         checked = [(key, _number(key, value)) for key, value in values.items()]
         for key, _ in checked:
             if key not in self._next_step:
                 _check_key(key)
-        now = time.time() if timestamp is None else timestamp
+        now = time.time() if timestamp is None else _timestamp(timestamp)
+        step = None if step is None else _step(step)
         with self._buffer_lock:
             if step is None:
                 step = max((self._next_step.get(k, 0) for k, _ in checked), default=0)
-            step = int(step)
             for key, number in checked:
                 self._next_step[key] = step + 1
                 self._buffer.append((key, number, step, now))
@@ -293,8 +333,8 @@ class ActiveRun:
                 with self.store.session() as session:
                     insert_metric_rows(session, self.id, rows)
                     merge_summary(session, self.id, rows)
-            except ModelyardError:
-                with self._buffer_lock:  # keep them for the next attempt
+            except BaseException:
+                with self._buffer_lock:  # nothing is lost: they go again with the next write
                     self._buffer[:0] = rows
                 raise
 
@@ -313,23 +353,27 @@ class ActiveRun:
         for attempt in range(3):
             try:
                 self.flush()
+                problem = None
                 break
-            except ModelyardError as exc:
+            except Exception as exc:  # noqa: BLE001 - retried, then reported
                 problem = exc
                 time.sleep(0.5 * (attempt + 1))
-        else:
+        try:
+            if self._monitor is not None:
+                self._monitor.stop()  # records the run's energy and cost
+        finally:
+            self._stop_capture()
+            with _lock:
+                if self in _active:
+                    _active.remove(self)
+        if problem is not None:
+            self.store.close()
             raise StoreError(f"Run {self.id}: its last metrics could not be written: {problem}")
-        if self._monitor is not None:
-            self._monitor.stop()  # records the run's energy and cost
-        self._stop_capture()
         if not self.attached:
             if status == "finished":
                 runs.complete(self.store, self.id)
             else:
                 runs.fail(self.store, self.id, error or "The script stopped.", status=status)
-        with _lock:
-            if self in _active:
-                _active.remove(self)
         self.store.close()
 
     # ---- context manager -------------------------------------------------------------
@@ -337,8 +381,10 @@ class ActiveRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if exc is None:
+        if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
             self.end()
+        elif isinstance(exc, SystemExit):
+            self.end("failed", f"The script exited with code {exc.code}.")
         elif isinstance(exc, KeyboardInterrupt):
             self.end("cancelled", "Interrupted (Ctrl-C).")
         else:
@@ -347,6 +393,8 @@ class ActiveRun:
 
     # ---- inside ----------------------------------------------------------------------
     def _check_open(self) -> None:
+        if _forked_child:
+            raise InvalidInputError(_FORKED)
         if self._ended:
             raise InvalidInputError(f"Run {self.id} has ended; start a new run to log more.")
 
@@ -389,6 +437,25 @@ class ActiveRun:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+MAX_STEP = 2**63 - 1
+
+
+def _step(step: Any) -> int:
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEP:
+        raise InvalidInputError(
+            f"A step must be a whole number from 0 to {MAX_STEP}, not {step!r}."
+        )
+    return step
+
+
+def _timestamp(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInputError(
+            f"A timestamp must be seconds since the epoch (time.time()), not {value!r}."
+        )
+    return float(value)
 
 
 def _number(key: str, value: Any) -> float:

@@ -34,15 +34,36 @@ def log_path(store: Store, run_id: int) -> Path:
     return (store.home or Path.cwd()) / "logs" / f"run-{run_id}.log"
 
 
+# The environment workers start from. A worker that ends starts the next one itself, after a
+# user's script may have changed its own environment: the runner pins this before the script.
+_base_env: dict[str, str] | None = None
+CUDA_BEFORE = "MODELYARD_CUDA_VISIBLE_DEVICES_BEFORE"  # the user's own value, kept aside
+
+
+def pin_environment() -> None:
+    global _base_env
+    _base_env = dict(os.environ)
+
+
 def _worker_env(store: Store, run_id: int, resource: str) -> dict[str, str]:
-    env = dict(os.environ)
+    env = dict(_base_env if _base_env is not None else os.environ)
+    if CUDA_BEFORE in env:  # we are a worker: give the next one the user's GPU setting back
+        before = env.pop(CUDA_BEFORE)
+        env.pop("CUDA_VISIBLE_DEVICES", None)
+        if before != "<unset>":
+            env["CUDA_VISIBLE_DEVICES"] = before
     if store.home is not None:
         env["MODELYARD_HOME"] = str(store.home)
     env["MODELYARD_STORE_URL"] = store.url
     env["MODELYARD_RUN_ID"] = str(run_id)
     env["PYTHONUNBUFFERED"] = "1"
     if resource.startswith("gpu:"):  # the worker sees only the GPU it was given, as cuda:0
+        env[CUDA_BEFORE] = env.get("CUDA_VISIBLE_DEVICES", "<unset>")
+        env["CUDA_DEVICE_ORDER"] = "PCI_BUS_ID"  # the order NVML numbers them in
         env["CUDA_VISIBLE_DEVICES"] = resource.split(":", 1)[1]
+    elif queue.gpu_count():  # a CPU slot on a GPU machine keeps off the GPUs others were given
+        env[CUDA_BEFORE] = env.get("CUDA_VISIBLE_DEVICES", "<unset>")
+        env["CUDA_VISIBLE_DEVICES"] = ""
     return env
 
 
@@ -127,10 +148,8 @@ def wait_for_run(store: Store, run_id: int, timeout: float | None = None, poll_s
             raise TimeoutError(f"run {run_id} is still {run.status}")
         ticks += 1
         if ticks % 4 == 0:
-            if reap_orphans(store):
-                dispatch(store)
-            elif run.status == "queued" and run.resource is None:
-                dispatch(store)
+            reap_orphans(store)
+            dispatch(store)  # reads only, unless a run waits and a slot is free
         time.sleep(poll_s)
 
 
@@ -192,22 +211,40 @@ def reap_orphans(store: Store) -> list[int]:
 
 
 def cancel(store: Store, run_id: int, reason: str = "Cancelled by the user.") -> bool:
-    """Stop a queued or running run: record it as cancelled, then end its worker."""
-    import psutil
-
+    """Stop a queued or running run: record it as cancelled, then end its worker and every
+    process the worker started (a script's own children too)."""
     run = runs.get_run(store, run_id)
+    if run.source == "sdk":
+        raise ModelyardError(
+            f"Run {run_id} belongs to a script or notebook of your own (process {run.pid}); "
+            "stop it there (Ctrl-C). Modelyard never kills a process it did not start."
+        )
     if not runs.fail(store, run_id, reason, status="cancelled"):
         return False
     if run.pid is not None and _alive(run.pid, run.pid_started_at):
-        try:
-            psutil.Process(run.pid).kill()
-        except psutil.NoSuchProcess:
-            pass
+        _kill_tree(run.pid)
         deadline = time.monotonic() + 10  # its last samples are in once it is gone
         while _alive(run.pid, run.pid_started_at) and time.monotonic() < deadline:
             time.sleep(0.02)
     _record_energy(store, run_id)
     return True
+
+
+def _kill_tree(pid: int) -> None:
+    """Workers lead their own session (start_new_session): the group goes with them."""
+    import signal
+
+    import psutil
+
+    try:
+        if hasattr(os, "killpg") and os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+        else:
+            for child in psutil.Process(pid).children(recursive=True):
+                child.kill()
+            psutil.Process(pid).kill()
+    except (ProcessLookupError, psutil.NoSuchProcess):
+        pass
 
 
 def sweep_log_path(store: Store, sweep_id: int) -> Path:

@@ -112,11 +112,13 @@ def claim(store: Store, limits: Limits) -> list[tuple[int, str]]:
     """Give free slots to the oldest waiting runs: [(run id, "cpu" or "gpu:N")].
 
     The caller starts a worker for each; a claimed run whose worker does not appear within
-    STALE_CLAIM gets back in line.
+    STALE_CLAIM gets back in line. Nothing is written (or locked) unless a waiting run can be
+    given a slot, so a full queue costs every watching process a read, not a commit.
     """
     now = models.utcnow()
-    if not _anything_waiting(store, now):  # the common case, without writing (or locking)
-        return []
+    with store.session() as session:
+        if not _stale(session, now) and not _assign(session, limits):
+            return []
     with store.session() as session:
         # first statement: take the lock (SQLite: the write lock; others: the row lock)
         session.execute(
@@ -125,55 +127,9 @@ def claim(store: Store, limits: Limits) -> list[tuple[int, str]]:
             .values(value=now.isoformat())
         )
         session.execute(
-            update(models.Run)
-            .where(
-                models.Run.status == "queued",
-                models.Run.pid.is_(None),
-                models.Run.dispatched_at < now - STALE_CLAIM,
-            )
-            .values(resource=None, dispatched_at=None)
+            update(models.Run).where(_stale_claim(now)).values(resource=None, dispatched_at=None)
         )
-        busy = dict(
-            session.execute(
-                select(models.Run.resource, func.count())
-                .where(models.Run.status.in_(ACTIVE), models.Run.resource.is_not(None))
-                .group_by(models.Run.resource)
-            ).all()
-        )
-        cpu_free = limits.cpu_runs - busy.get("cpu", 0)
-        gpu_free = {i: limits.runs_per_gpu - busy.get(f"gpu:{i}", 0) for i in range(limits.gpus)}
-        waiting = session.execute(
-            select(
-                models.Run.id,
-                models.Run.source,
-                models.Run.model_kind,
-                models.Run.params,
-                models.Run.command,
-            )
-            .where(
-                models.Run.status == "queued",
-                models.Run.queued_at.is_not(None),
-                models.Run.resource.is_(None),
-            )
-            .order_by(models.Run.queued_at, models.Run.id)
-        ).all()
-        given: list[tuple[int, str]] = []
-        for run_id, source, kind, params, command in waiting:
-            resource = None
-            if wants_gpu(source, kind, params or {}, command) and gpu_free:
-                # on a machine with GPUs, a GPU run waits for one rather than crawl on the CPU
-                index = max(gpu_free, key=lambda i: (gpu_free[i], -i))
-                if gpu_free[index] > 0:
-                    gpu_free[index] -= 1
-                    resource = f"gpu:{index}"
-            elif cpu_free > 0:
-                cpu_free -= 1
-                resource = "cpu"
-            if resource is None:
-                if cpu_free <= 0 and all(v <= 0 for v in gpu_free.values()):
-                    break
-                continue
-            given.append((run_id, resource))
+        given = _assign(session, limits)
         for run_id, resource in given:
             session.execute(
                 update(models.Run)
@@ -183,21 +139,63 @@ def claim(store: Store, limits: Limits) -> list[tuple[int, str]]:
         return given
 
 
-def _anything_waiting(store: Store, now) -> bool:
-    with store.session() as session:
-        return (
-            session.scalar(
-                select(models.Run.id)
-                .where(
-                    models.Run.status == "queued",
-                    models.Run.queued_at.is_not(None),
-                    (models.Run.resource.is_(None))
-                    | (models.Run.pid.is_(None) & (models.Run.dispatched_at < now - STALE_CLAIM)),
-                )
-                .limit(1)
-            )
-            is not None
+def _stale_claim(now):
+    return (
+        (models.Run.status == "queued")
+        & models.Run.pid.is_(None)
+        & (models.Run.dispatched_at < now - STALE_CLAIM)
+    )
+
+
+def _stale(session, now) -> bool:
+    return session.scalar(select(models.Run.id).where(_stale_claim(now)).limit(1)) is not None
+
+
+def _assign(session, limits: Limits) -> list[tuple[int, str]]:
+    """Which waiting runs the free slots go to, oldest first (a GPU run on a machine with GPUs
+    waits for a GPU rather than crawl on a CPU slot)."""
+    busy = dict(
+        session.execute(
+            select(models.Run.resource, func.count())
+            .where(models.Run.status.in_(ACTIVE), models.Run.resource.is_not(None))
+            .group_by(models.Run.resource)
+        ).all()
+    )
+    cpu_free = limits.cpu_runs - busy.get("cpu", 0)
+    gpu_free = {i: limits.runs_per_gpu - busy.get(f"gpu:{i}", 0) for i in range(limits.gpus)}
+    if cpu_free <= 0 and all(v <= 0 for v in gpu_free.values()):
+        return []
+    waiting = session.execute(
+        select(
+            models.Run.id,
+            models.Run.source,
+            models.Run.model_kind,
+            models.Run.params,
+            models.Run.command,
         )
+        .where(
+            models.Run.status == "queued",
+            models.Run.queued_at.is_not(None),
+            models.Run.resource.is_(None),
+        )
+        .order_by(models.Run.queued_at, models.Run.id)
+    ).all()
+    given: list[tuple[int, str]] = []
+    for run_id, source, kind, params, command in waiting:
+        resource = None
+        if wants_gpu(source, kind, params or {}, command) and gpu_free:
+            index = max(gpu_free, key=lambda i: (gpu_free[i], -i))
+            if gpu_free[index] > 0:
+                gpu_free[index] -= 1
+                resource = f"gpu:{index}"
+        elif cpu_free > 0:
+            cpu_free -= 1
+            resource = "cpu"
+        if resource is not None:
+            given.append((run_id, resource))
+        elif cpu_free <= 0 and all(v <= 0 for v in gpu_free.values()):
+            break
+    return given
 
 
 def waiting(store: Store) -> list[int]:

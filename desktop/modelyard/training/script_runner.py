@@ -19,22 +19,27 @@ from modelyard.tracking import runs
 
 
 def execute(run_id: int) -> int:
+    from modelyard.training.launcher import pin_environment
+
+    pin_environment()  # the next worker starts from this, not from what the script changes
     store = open_store()
     try:
         run = runs.get_run(store, run_id)
         if not runs.mark_running(store, run_id):
             print(f"Run {run_id} is {run.status}; not starting it.", file=sys.stderr)
             return 0
+        try:
+            _prepare(store, run)
+        except Exception as exc:  # noqa: BLE001 - a run that cannot start fails, with why
+            runs.fail(store, run_id, f"The script could not be started: {exc}")
+            print(f"The script could not be started: {exc}", file=sys.stderr)
+            return 1
         command = run.command or {}
         script = command["script"]
-        from modelyard.tracking.environment import capture, capture_code
-        from modelyard.tracking.experiments import set_environment
-
-        set_environment(store, run_id, {**capture(run), "code": capture_code(script)})
         print(f"Run {run_id}: python {script} {' '.join(command.get('args') or [])}", flush=True)
         from modelyard.telemetry.run_monitor import start_monitor, stop_monitor
 
-        monitor = start_monitor(store, run_id)
+        monitor = start_monitor(store, run_id, on_budget_stop=lambda: _budget_stop(store))
         code, error = 1, "The script runner stopped."
         try:
             code, error = _run_script(script, command.get("args") or [])
@@ -52,6 +57,33 @@ def execute(run_id: int) -> int:
 
         hand_over(store)
         store.close()
+
+
+def _budget_stop(store) -> None:
+    """Out of budget: what the script logged so far is written, then the process ends."""
+    from modelyard.tracking import sdk
+    from modelyard.training.worker import stop_for_budget
+
+    for active in list(sdk._active):
+        try:
+            active.flush()
+        except Exception:  # noqa: BLE001, S110 - stopping anyway; the run is recorded
+            pass
+    stop_for_budget(store)
+
+
+def _prepare(store, run) -> None:
+    """This process's own id (so the script's start_run knows it is this run's worker) and
+    where the code came from."""
+    import psutil
+
+    from modelyard.tracking.environment import capture, capture_code
+    from modelyard.tracking.experiments import set_environment
+
+    me = psutil.Process()
+    runs.set_process(store, run.id, me.pid, me.create_time(), run.resource or "cpu")
+    script = (run.command or {})["script"]
+    set_environment(store, run.id, {**capture(run), "code": capture_code(script)})
 
 
 def _run_script(script: str, args: list[str]) -> tuple[int, str]:

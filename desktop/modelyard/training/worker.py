@@ -29,7 +29,7 @@ def train(run_id: int) -> int:
         set_environment(store, run_id, capture(run))
         from modelyard.telemetry.run_monitor import start_monitor, stop_monitor
 
-        monitor = start_monitor(store, run_id)
+        monitor = start_monitor(store, run_id, on_budget_stop=lambda: stop_for_budget(store))
         try:
             from modelyard.datasets.service import load_frame
             from modelyard.registry.runtime import dumps_model
@@ -58,6 +58,18 @@ def train(run_id: int) -> int:
     finally:
         hand_over(store)
         store.close()
+
+
+def stop_for_budget(store) -> None:
+    """The run's budget is used up and it is recorded as cancelled: start the next queued run
+    and end this process (the training itself cannot be interrupted more gently)."""
+    import os
+
+    hand_over(store)
+    store.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(3)
 
 
 def hand_over(store) -> None:

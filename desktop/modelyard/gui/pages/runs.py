@@ -184,7 +184,8 @@ class RunsPage(Page):
     @property
     def loading(self) -> bool:
         """A read of the table or of the detail is under way (tests wait for it to settle)."""
-        return self._loader.busy or self.detail.busy
+        comparing = self.compare_view is not None and self.compare_view.busy
+        return self._loader.busy or self.detail.busy or comparing
 
     def experiment(self) -> str | None:
         item = self.experiments.currentItem()
@@ -434,7 +435,8 @@ class RunsPage(Page):
         self.register_button.setEnabled(
             run is not None and run.model_blob is not None and run.status == "finished"
         )
-        self.stop_button.setEnabled(run is not None and not run.is_terminal)
+        # an SDK run lives in the user's own process: it is stopped there, not from here
+        self.stop_button.setEnabled(run is not None and not run.is_terminal and run.source != "sdk")
         self.rerun_button.setEnabled(run is not None and run.source != "sdk")
 
     def _show_detail(self) -> None:

@@ -64,9 +64,23 @@ def _fill_summaries() -> None:
 
 
 def downgrade() -> None:
+    """Runs without a dataset (scripts') cannot exist before 0007: they go, with everything
+    that points at them; the others keep their rows, with '' where a target or task is empty."""
     op.drop_table("run_artifacts")
     op.execute("DELETE FROM settings WHERE key = 'queue.lock'")
-    op.execute("DELETE FROM runs WHERE dataset_version_id IS NULL")
+    gone = "SELECT id FROM runs WHERE dataset_version_id IS NULL"
+    versions = f"SELECT id FROM model_versions WHERE run_id IN ({gone})"
+    for statement in (
+        f"DELETE FROM deployments WHERE model_version_id IN ({versions})",
+        f"DELETE FROM model_aliases WHERE model_version_id IN ({versions})",
+        f"DELETE FROM model_versions WHERE run_id IN ({gone})",
+        f"DELETE FROM metrics WHERE run_id IN ({gone})",
+        f"DELETE FROM run_energy WHERE run_id IN ({gone})",
+        "DELETE FROM runs WHERE dataset_version_id IS NULL",
+        "UPDATE runs SET target = '' WHERE target IS NULL",
+        "UPDATE runs SET task = '' WHERE task IS NULL",
+    ):
+        op.execute(statement)
     with op.batch_alter_table("runs") as batch:
         for column in ("dispatched_at", "resource", "queued_at", "summary", "command", "source"):
             batch.drop_column(column)
