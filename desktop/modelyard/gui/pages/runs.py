@@ -233,7 +233,7 @@ class RunsPage(Page):
         self._fill_experiments(experiments)
         self._active = {r.id for r in rows if not r.is_terminal}
         self._entities = {}
-        chosen = self.selected_ids()
+        chosen, self._restore = self._restore or self.selected_ids(), []
         self.model.set_queue(line)
         first = self.model.total == 0
         self.model.set_rows(rows)
@@ -401,7 +401,7 @@ class RunsPage(Page):
     def select_run(self, run_id: int) -> None:
         row = self.model.row_of(run_id)
         if row is None:
-            self._restore = [run_id]  # once the table has it
+            self._restore = [run_id]  # selected by the next full read, if it shows it
             return
         self.table.selectRow(row)
         self.table.scrollTo(self.model.index(row, 0))
@@ -440,11 +440,6 @@ class RunsPage(Page):
         self.rerun_button.setEnabled(run is not None and run.source != "sdk")
 
     def _show_detail(self) -> None:
-        if self._restore and self.model.rowCount():
-            wanted, self._restore = self._restore, []
-            for run_id in wanted:
-                self.select_run(run_id)
-            return
         runs = self.selected_runs() if self.store is not None else []
         self._update_buttons(runs)
         if len(runs) == 1:
