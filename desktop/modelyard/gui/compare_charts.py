@@ -45,7 +45,7 @@ class CurvesChart:
         for i, run in enumerate(runs):
             if run.id in overlaid[key]:
                 self.items[run.id] = charts.add_line(plot, run.label, i)
-                self.items[run.id].setData(*overlaid[key][run.id])
+                charts.set_curve(self.items[run.id], *overlaid[key][run.id], i)  # thin if long
         plot.enableAutoRange()
 
     @staticmethod

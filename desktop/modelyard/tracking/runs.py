@@ -6,11 +6,11 @@ import math
 import time
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from modelyard.datasets.schema import suggest_task
-from modelyard.errors import InvalidInputError, NotFoundError, StoreError
+from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.store import Store, models
 from modelyard.store.entities import TERMINAL_STATUSES, DatasetVersion, Run
 from modelyard.training.trainers import TASKS, get_trainer
@@ -395,30 +395,28 @@ def metric_arrays(store: Store, run_id: int, after_id: int = 0):
     """
     import numpy as np
 
+    from modelyard.store.db import fetch_tuples
+
+    metric = models.Metric
     with store.session() as session:
-        connection = session.connection()
-        mark = "?" if connection.dialect.paramstyle in ("qmark", "numeric") else "%s"
-        last = connection.exec_driver_sql(
-            f"SELECT max(id) FROM metrics WHERE run_id = {mark}", (run_id,)
-        ).scalar()
+        last = session.scalar(select(func.max(metric.id)).where(metric.run_id == run_id))
         if last is None or last <= after_id:
             return {}, after_id
         summary = session.scalar(select(models.Run.summary).where(models.Run.id == run_id))
         arrays = {}
-        cursor = connection.connection.cursor()  # plain tuples: NumPy reads them directly
         for key in summary or {}:
-            try:
-                cursor.execute(
-                    f"SELECT step, value FROM metrics WHERE run_id = {mark} AND key = {mark} "
-                    f"AND id > {mark} AND id <= {mark} ORDER BY id",
-                    (run_id, key, after_id, last),
+            rows = fetch_tuples(  # plain tuples: NumPy reads them directly
+                session,
+                select(metric.step, metric.value)
+                .where(
+                    metric.run_id == run_id,
+                    metric.key == key,
+                    metric.id > after_id,
+                    metric.id <= last,
                 )
-                rows = cursor.fetchall()
-            except connection.dialect.loaded_dbapi.Error as exc:
-                cursor.close()
-                raise StoreError(f"The store could not be read: {exc}") from exc
+                .order_by(metric.id),
+            )
             if rows:
                 table = np.asarray(rows, dtype=np.float64).reshape(-1, 2)
                 arrays[key] = (table[:, 0].astype(np.int64), table[:, 1])
-        cursor.close()
     return arrays, last
