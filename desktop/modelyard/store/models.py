@@ -47,6 +47,10 @@ class DatasetVersion(Base):
     n_cols: Mapped[int]
     columns: Mapped[list[Any]]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("dataset_versions.id"))
+    # a version made by merging new rows into another dataset's version (retraining)
+    merged_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dataset_versions.id", name="fk_dataset_versions_merged_from_id")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
@@ -290,3 +294,74 @@ class DatasetRule(Base):
     kind: Mapped[str] = mapped_column(String(20))
     params: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonitoringCheck(Base):
+    """One drift and performance check of a model version, with every figure it found."""
+
+    __tablename__ = "monitoring_checks"
+    __table_args__ = (Index("ix_monitoring_checks_version", "model_version_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE")
+    )
+    source_kind: Mapped[str] = mapped_column(String(20))  # file, dataset or requests
+    source: Mapped[str] = mapped_column(Text)
+    n_reference: Mapped[int]
+    n_current: Mapped[int]
+    dataset_drift: Mapped[bool]
+    drift_share: Mapped[float] = mapped_column(Float)
+    report: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonitoringRule(Base):
+    """An alert rule of a model: when a check meets it, an alert is raised (and perhaps a
+    retraining started)."""
+
+    __tablename__ = "monitoring_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("registered_models.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # drift_share, column, drop, estimated
+    column: Mapped[str | None] = mapped_column(String(500))  # a column, or a metric's name
+    threshold: Mapped[float | None] = mapped_column(Float)
+    action: Mapped[str] = mapped_column(String(20))  # notify, retrain, promote
+    merge: Mapped[bool] = mapped_column(default=False)  # retrain on new + training data
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonitoringAlert(Base):
+    """A rule met by a check, and what was done about it."""
+
+    __tablename__ = "monitoring_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), index=True
+    )
+    check_id: Mapped[int] = mapped_column(ForeignKey("monitoring_checks.id", ondelete="CASCADE"))
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("monitoring_rules.id", ondelete="SET NULL")
+    )
+    message: Mapped[str] = mapped_column(Text)
+    acknowledged: Mapped[bool] = mapped_column(default=False)
+    retrain_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MonitoringFeedback(Base):
+    """A late label for one served prediction (by the row id its answer carried)."""
+
+    __tablename__ = "monitoring_feedback"
+    __table_args__ = (Index("ix_monitoring_feedback_version_row", "model_version_id", "row_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE")
+    )
+    row_id: Mapped[str] = mapped_column(String(100))
+    label: Mapped[Any] = mapped_column(JSON, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

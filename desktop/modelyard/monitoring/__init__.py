@@ -1,0 +1,1 @@
+"""Watching registered models in production: drift, performance, feedback, alerts, retraining."""
