@@ -190,7 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("dir", help="a bundle folder or .tar.gz")
     v.set_defaults(func=cmd_bundle_verify, needs_store=False)
 
+    from modelyard.cli import monitor_cmd
     from modelyard.cli.telemetry_commands import add_parsers as add_telemetry_parsers
+
+    monitor_cmd.add_parsers(sub)
 
     add_telemetry_parsers(sub)
     return parser

@@ -83,7 +83,7 @@ def load_current(store: Store, version: ModelVersion, data: str | None, requests
         from modelyard.datasets.readers import read_arrow
 
         table = read_arrow(path, progress)
-        return Current(table.to_pandas(), path.name, "file")
+        return Current(table.to_pandas(), str(path.resolve()), "file")
     if any(sep in data for sep in ("/", "\\")) or path.suffix:
         raise InvalidInputError(f"{data} does not exist (was it moved or deleted?).")
     from modelyard.datasets.service import get_version, load_frame
@@ -119,7 +119,7 @@ def check(
         method=settings.method,
         thresholds=settings.thresholds,
         drift_share=settings.drift_share,
-        ignore=(target,) if target else (),
+        ignore=(target, *(c.name for c in version.dataset.columns)) if target else (),
         progress=_slice(progress, 0.3, 0.75),
     ).to_json()
     progress.report(0.75, "Measuring performance")
