@@ -27,7 +27,9 @@ def shifted(frame: pd.DataFrame) -> pd.DataFrame:
     return moved
 
 
-def write_log(folder, version, rows, outputs, feedback=(), torn=False, name="requests-2026-12-01.jsonl"):
+def write_log(
+    folder, version, rows, outputs, feedback=(), torn=False, name="requests-2026-12-01.jsonl"
+):
     """A request log as a bundle writes it: one prediction line per request of one row."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
@@ -46,9 +48,29 @@ def write_log(folder, version, rows, outputs, feedback=(), torn=False, name="req
                 "latency_ms": 1.0,
             }
         )
-    lines.append({"type": "prediction", "time": "2026-12-01T10:00:00+00:00", "request_id": "bad", "model": version.model_name, "version": version.version, "status": 422, "error": "missing column", "body": "{}", "latency_ms": 0.2})
+    lines.append(
+        {
+            "type": "prediction",
+            "time": "2026-12-01T10:00:00+00:00",
+            "request_id": "bad",
+            "model": version.model_name,
+            "version": version.version,
+            "status": 422,
+            "error": "missing column",
+            "body": "{}",
+            "latency_ms": 0.2,
+        }
+    )
     if feedback:
-        lines.append({"type": "feedback", "time": "2026-12-03T10:00:00+00:00", "model": version.model_name, "version": version.version, "records": [{"id": i, "label": label} for i, label in feedback]})
+        lines.append(
+            {
+                "type": "feedback",
+                "time": "2026-12-03T10:00:00+00:00",
+                "model": version.model_name,
+                "version": version.version,
+                "records": [{"id": i, "label": label} for i, label in feedback],
+            }
+        )
     text = "".join(json.dumps(line) + "\n" for line in lines)
     if torn:
         text += '{"type": "prediction", "time": "2026-12-0'

@@ -38,10 +38,14 @@ def _summary(check) -> str:
         )
         for c in r["columns"]
     ]  # fmt: skip
-    lines.append(table(("column", "test", "statistic", "threshold", "drift", "missing", "note"), rows))
+    lines.append(
+        table(("column", "test", "statistic", "threshold", "drift", "missing", "note"), rows)
+    )
     measured = r.get("performance")
     if measured:
-        lines.append(f"Performance ({measured['source']}, {measured.get('labelled_rows', 0):,} labelled rows; tolerance {measured['tolerance']:.0%}):")
+        lines.append(
+            f"Performance ({measured['source']}, {measured.get('labelled_rows', 0):,} labelled rows; tolerance {measured['tolerance']:.0%}):"
+        )
         lines.append(table(
             ("metric", "holdout", "current", "worse by", ""),
             [(m["metric"], f"{m['holdout']:.4g}", f"{m['current']:.4g}", f"{m['drop']:.1%}", "DEGRADED" if m["degraded"] else "ok") for m in measured["metrics"]],
@@ -49,7 +53,9 @@ def _summary(check) -> str:
     estimated = r.get("estimated")
     if estimated:
         text = ", ".join(f"{k} {v:.4g}" for k, v in estimated["metrics"].items())
-        lines.append(f"Estimated without labels ({estimated['method']}{', calibrated on the holdout' if estimated['calibrated'] else ''}): {text}")
+        lines.append(
+            f"Estimated without labels ({estimated['method']}{', calibrated on the holdout' if estimated['calibrated'] else ''}): {text}"
+        )
     lines.extend(f"note: {n}" for n in r.get("notes") or [])
     return "\n".join(lines)
 
@@ -67,7 +73,14 @@ def cmd_check(store, args) -> int:
         from dataclasses import replace
 
         settings = replace(settings, method=args.method)
-    result = check(store, version, data=args.data, requests=args.requests, target=args.target, settings=settings)
+    result = check(
+        store,
+        version,
+        data=args.data,
+        requests=args.requests,
+        target=args.target,
+        settings=settings,
+    )
     alerts = [a.message for a in list_alerts(store, ids=list(result.alert_ids))]
     for path, kind in ((args.json, "json"), (args.html, "html")):
         if path:
@@ -89,7 +102,9 @@ def cmd_history(store, args) -> int:
     version = _version(store, args.model)
     checks = history(store, version)
     if not checks:
-        print(f"{version.label} has not been checked yet; run `modelyard monitor check {version.model_name}:{version.version} --data FILE`.")
+        print(
+            f"{version.label} has not been checked yet; run `modelyard monitor check {version.model_name}:{version.version} --data FILE`."
+        )
         return 0
     rows = []
     for c in checks:
@@ -104,7 +119,23 @@ def cmd_history(store, args) -> int:
             f"{first['metric']} {first['current']:.3g}" if first else "—",
             f"accuracy {est['accuracy']:.3g}" if "accuracy" in est else "—",
         ))  # fmt: skip
-    print(table(("check", "time", "source", "data", "rows", "drift share", "drift", "drifted columns", "measured", "estimated"), rows))
+    print(
+        table(
+            (
+                "check",
+                "time",
+                "source",
+                "data",
+                "rows",
+                "drift share",
+                "drift",
+                "drifted columns",
+                "measured",
+                "estimated",
+            ),
+            rows,
+        )
+    )
     return 0
 
 
@@ -130,7 +161,9 @@ def cmd_feedback(store, args) -> int:
 
     version = _version(store, args.model)
     n = add_feedback(store, version, read_labels(Path(args.file)))
-    print(f"Kept {n:,} labels for {version.label}; the next check of its request log joins them with its predictions.")
+    print(
+        f"Kept {n:,} labels for {version.label}; the next check of its request log joins them with its predictions."
+    )
     return 0
 
 
@@ -140,7 +173,14 @@ def cmd_retrain(store, args) -> int:
 
     version = _version(store, args.model)
     progress = Progress(lambda _f, message: print(message, file=sys.stderr))
-    result = retrain(store, version, args.data, merge=args.merge, promote_if_better=args.promote_if_better, progress=progress)
+    result = retrain(
+        store,
+        version,
+        args.data,
+        merge=args.merge,
+        promote_if_better=args.promote_if_better,
+        progress=progress,
+    )
     print(result.message)
     return 0 if result.new_version is not None else 1
 
@@ -191,7 +231,11 @@ def cmd_settings(store, args) -> int:
     from modelyard.registry.service import get_model_version
 
     get_model_version(store, args.model)  # the model must exist
-    settings = update_settings(store, args.model, **changes) if changes else get_settings(store, args.model)
+    settings = (
+        update_settings(store, args.model, **changes)
+        if changes
+        else get_settings(store, args.model)
+    )
     for key, value in asdict(settings).items():
         print(f"{key:16} {value}")
     return 0
@@ -200,19 +244,27 @@ def cmd_settings(store, args) -> int:
 def add_parsers(sub) -> None:
     from modelyard.monitoring.stattests import METHODS
 
-    p = sub.add_parser("monitor", help="drift checks, alert rules, feedback and retraining of models")
+    p = sub.add_parser(
+        "monitor", help="drift checks, alert rules, feedback and retraining of models"
+    )
     monitor = p.add_subparsers(dest="monitor_command", metavar="ACTION", required=True)
 
-    c = monitor.add_parser("check", help="check a model version for drift on new data or its request log")
+    c = monitor.add_parser(
+        "check", help="check a model version for drift on new data or its request log"
+    )
     c.add_argument("model", help="MODEL, MODEL:N or MODEL@ALIAS")
     source = c.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", help="a data file, or a dataset version NAME[:V]")
     source.add_argument("--requests", help="a served bundle's request log folder")
     c.add_argument("--target", help="the label column in the data (default: the model's target)")
-    c.add_argument("--method", choices=METHODS, help="drift tests (default: the model's setting, auto)")
+    c.add_argument(
+        "--method", choices=METHODS, help="drift tests (default: the model's setting, auto)"
+    )
     c.add_argument("--json", help="also write the report as JSON here")
     c.add_argument("--html", help="also write the report as a self-contained HTML file here")
-    c.add_argument("--fail-on-drift", action="store_true", help=f"exit {DRIFT_EXIT} when the dataset drifts")
+    c.add_argument(
+        "--fail-on-drift", action="store_true", help=f"exit {DRIFT_EXIT} when the dataset drifts"
+    )
     c.set_defaults(func=cmd_check)
 
     h = monitor.add_parser("history", help="every stored check of a model version")
@@ -222,7 +274,9 @@ def add_parsers(sub) -> None:
     r = monitor.add_parser("rules", help="list, add or remove a model's alert rules")
     r.add_argument("model")
     change = r.add_mutually_exclusive_group()
-    change.add_argument("--add", metavar="SPEC", help="e.g. 'drift_share>=0.3', 'column=age,action=retrain'")
+    change.add_argument(
+        "--add", metavar="SPEC", help="e.g. 'drift_share>=0.3', 'column=age,action=retrain'"
+    )
     change.add_argument("--remove", type=int, metavar="ID")
     r.set_defaults(func=cmd_rules)
 
@@ -234,8 +288,14 @@ def add_parsers(sub) -> None:
     t = monitor.add_parser("retrain", help="retrain a version's spec on new data and compare")
     t.add_argument("model", help="MODEL, MODEL:N or MODEL@ALIAS")
     t.add_argument("--data", required=True, help="the dataset version NAME[:V] with the new rows")
-    t.add_argument("--merge", action="store_true", help="train on the training data and the new rows")
-    t.add_argument("--promote-if-better", action="store_true", help="move production to it when it clearly wins")
+    t.add_argument(
+        "--merge", action="store_true", help="train on the training data and the new rows"
+    )
+    t.add_argument(
+        "--promote-if-better",
+        action="store_true",
+        help="move production to it when it clearly wins",
+    )
     t.set_defaults(func=cmd_retrain)
 
     a = monitor.add_parser("alerts", help="raised alerts and what was done about them")
@@ -246,10 +306,18 @@ def add_parsers(sub) -> None:
     s = monitor.add_parser("settings", help="a model's drift tests, thresholds and watched folders")
     s.add_argument("model")
     s.add_argument("--method", choices=METHODS)
-    s.add_argument("--threshold", action="append", metavar="TEST=X", help="e.g. wasserstein=0.2, ks=0.01")
+    s.add_argument(
+        "--threshold", action="append", metavar="TEST=X", help="e.g. wasserstein=0.2, ks=0.01"
+    )
     s.add_argument("--drift-share", type=float, dest="drift_share")
-    s.add_argument("--tolerance", type=float, help="performance drop that flags concept drift (0.05 = 5%%)")
+    s.add_argument(
+        "--tolerance", type=float, help="performance drop that flags concept drift (0.05 = 5%%)"
+    )
     s.add_argument("--watch", help="a folder whose new data files the app checks ('' to stop)")
-    s.add_argument("--requests", help="a request log folder the app checks every --every minutes ('' to stop)")
-    s.add_argument("--every", type=int, dest="interval_min", help="minutes between request log checks")
+    s.add_argument(
+        "--requests", help="a request log folder the app checks every --every minutes ('' to stop)"
+    )
+    s.add_argument(
+        "--every", type=int, dest="interval_min", help="minutes between request log checks"
+    )
     s.set_defaults(func=cmd_settings)

@@ -70,9 +70,13 @@ def reference_frame(store: Store, version: ModelVersion) -> tuple[pd.DataFrame, 
     return load_frame(store, version.dataset, columns), version.dataset.label
 
 
-def load_current(store: Store, version: ModelVersion, data: str | None, requests: str | None, progress: Progress) -> Current:
+def load_current(
+    store: Store, version: ModelVersion, data: str | None, requests: str | None, progress: Progress
+) -> Current:
     if (data is None) == (requests is None):
-        raise InvalidInputError("Check either data (a file or a dataset version) or a request log folder.")
+        raise InvalidInputError(
+            "Check either data (a file or a dataset version) or a request log folder."
+        )
     if requests is not None:
         from modelyard.monitoring.requests import read_request_log
 
@@ -104,10 +108,10 @@ def check(
 ) -> Check:
     """Check `version` on `data` (a file path or NAME[:V]) or a request log folder."""
     settings = settings or get_settings(store, version.model_name)
-    progress.report(0.02, "Reading the current data")
-    current = load_current(store, version, data, requests, progress)
-    progress.report(0.2, "Reading the training data")
+    progress.report(0.02, "Reading the training data")
     reference, reference_label = reference_frame(store, version)
+    progress.report(0.1, "Reading the current data")
+    current = load_current(store, version, data, requests, progress)
     target = target or version.signature.get("target")
     if target and target != version.signature.get("target") and target not in current.frame.columns:
         raise InvalidInputError(f"The current data has no column '{target}'.")
@@ -139,12 +143,20 @@ def check(
     created = models.utcnow()
     report["created_at"] = created.isoformat(timespec="seconds")
     if not save:
-        return Check(None, version.model_name, version.version, created, current.kind, current.label, report)
+        return Check(
+            None, version.model_name, version.version, created, current.kind, current.label, report
+        )
     return _save(store, version, current, report, created)
 
 
 def _slice(progress: Progress, start: float, end: float) -> Progress:
-    return Progress(lambda fraction, message: progress.report(start + (end - start) * fraction, message)) if progress is not NO_PROGRESS else NO_PROGRESS
+    return (
+        Progress(
+            lambda fraction, message: progress.report(start + (end - start) * fraction, message)
+        )
+        if progress is not NO_PROGRESS
+        else NO_PROGRESS
+    )
 
 
 def _save(store: Store, version: ModelVersion, current: Current, report: dict, created) -> Check:
@@ -165,7 +177,16 @@ def _save(store: Store, version: ModelVersion, current: Current, report: dict, c
         session.add(row)
         session.flush()
         alert_ids = raise_alerts(session, version.id, row.id, version.model_name, report)
-        return Check(row.id, version.model_name, version.version, created, current.kind, current.label, report, tuple(alert_ids))
+        return Check(
+            row.id,
+            version.model_name,
+            version.version,
+            created,
+            current.kind,
+            current.label,
+            report,
+            tuple(alert_ids),
+        )
 
 
 def _sample(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -177,14 +198,20 @@ def _sample(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return frame.sample(performance.ESTIMATE_ROWS, random_state=0)
 
 
-def _performance(store, version, current: Current, target, settings, notes) -> tuple[dict | None, dict | None]:
+def _performance(
+    store, version, current: Current, target, settings, notes
+) -> tuple[dict | None, dict | None]:
     """(measured performance or None, estimated performance or None)."""
     from modelyard.registry import runtime
     from modelyard.registry.service import load_model
 
     task = version.task
     classes = version.signature.get("classes") or []
-    holdout = {k: v for k, v in version.metrics.items() if k in performance.HIGHER_IS_BETTER or k in performance.LOWER_IS_BETTER}
+    holdout = {
+        k: v
+        for k, v in version.metrics.items()
+        if k in performance.HIGHER_IS_BETTER or k in performance.LOWER_IS_BETTER
+    }
     measured = estimated = None
     model = None
     if current.kind == "requests":
@@ -195,30 +222,51 @@ def _performance(store, version, current: Current, target, settings, notes) -> t
             truth = [labels[rows.ids[i]] for i in hits]
             predicted = [rows.predictions[i] for i in hits]
             proba = _proba_matrix(rows.probabilities, classes, hits)
-            measured = _measured(task, truth, predicted, proba, classes, holdout, settings.tolerance, "feedback")
+            measured = _measured(
+                task, truth, predicted, proba, classes, holdout, settings.tolerance, "feedback"
+            )
             measured["labelled_rows"] = len(hits)
-            measured["over_time"] = performance.over_time(rows.times.iloc[hits], truth, predicted, task)
+            measured["over_time"] = performance.over_time(
+                rows.times.iloc[hits], truth, predicted, task
+            )
         proba = _proba_matrix(rows.probabilities, classes, None)
     else:
         frame = _sample(current.frame, notes)
         try:
             features = runtime.prepare_features(frame, version.signature["inputs"])
         except runtime.InputError as exc:
-            notes.append(f"The model could not predict these rows ({exc}), so performance is not shown.")
+            notes.append(
+                f"The model could not predict these rows ({exc}), so performance is not shown."
+            )
             return None, None
         model = load_model(store, version)
         try:
             predicted = model.predict(features)
-            proba = model.predict_proba(features) if task == "classification" and hasattr(model, "predict_proba") else None
+            proba = (
+                model.predict_proba(features)
+                if task == "classification" and hasattr(model, "predict_proba")
+                else None
+            )
         except ValueError as exc:
-            notes.append(f"The model could not predict these rows ({exc}), so performance is not shown.")
+            notes.append(
+                f"The model could not predict these rows ({exc}), so performance is not shown."
+            )
             return None, None
         if target and target in frame.columns:
             known = frame[target].notna().to_numpy()
             if known.any():
                 truth = frame[target].to_numpy()[known]
                 sub = proba[known] if proba is not None else None
-                measured = _measured(task, truth, predicted[known], sub, classes, holdout, settings.tolerance, "target column")
+                measured = _measured(
+                    task,
+                    truth,
+                    predicted[known],
+                    sub,
+                    classes,
+                    holdout,
+                    settings.tolerance,
+                    "target column",
+                )
                 measured["labelled_rows"] = int(known.sum())
     if task == "classification" and proba is not None and len(proba):
         estimated = _estimated(store, version, model, proba, classes, holdout, notes)
@@ -231,7 +279,9 @@ def _stored_labels(store, version) -> dict[str, Any]:
     return stored_labels(store, version)
 
 
-def _proba_matrix(frame: pd.DataFrame | None, classes: list, index: list[int] | None) -> np.ndarray | None:
+def _proba_matrix(
+    frame: pd.DataFrame | None, classes: list, index: list[int] | None
+) -> np.ndarray | None:
     if frame is None or not classes:
         return None
     names = [str(c) for c in classes]
@@ -244,7 +294,11 @@ def _proba_matrix(frame: pd.DataFrame | None, classes: list, index: list[int] | 
 
 def _measured(task, truth, predicted, proba, classes, holdout, tolerance, source) -> dict[str, Any]:
     values = performance.measure(task, truth, predicted, proba, classes)
-    return {"source": source, "values": values, **performance.compare_to_holdout(values, holdout, tolerance)}
+    return {
+        "source": source,
+        "values": values,
+        **performance.compare_to_holdout(values, holdout, tolerance),
+    }
 
 
 def _estimated(store, version, model, proba, classes, holdout, notes) -> dict[str, Any]:
@@ -286,7 +340,18 @@ def history(store: Store, version: ModelVersion, limit: int = 500) -> list[Check
             .order_by(models.MonitoringCheck.created_at.desc(), models.MonitoringCheck.id.desc())
             .limit(limit)
         ).all()
-        checks = [Check(r.id, version.model_name, version.version, r.created_at, r.source_kind, r.source, dict(r.report)) for r in rows]
+        checks = [
+            Check(
+                r.id,
+                version.model_name,
+                version.version,
+                r.created_at,
+                r.source_kind,
+                r.source,
+                dict(r.report),
+            )
+            for r in rows
+        ]
     return checks[::-1]
 
 
@@ -296,4 +361,12 @@ def get_check(store: Store, check_id: int) -> Check:
         if row is None:
             raise InvalidInputError(f"There is no check {check_id}.")
         version = session.get(models.ModelVersion, row.model_version_id)
-        return Check(row.id, version.model.name, version.version, row.created_at, row.source_kind, row.source, dict(row.report))
+        return Check(
+            row.id,
+            version.model.name,
+            version.version,
+            row.created_at,
+            row.source_kind,
+            row.source,
+            dict(row.report),
+        )

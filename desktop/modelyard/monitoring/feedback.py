@@ -34,7 +34,11 @@ def read_labels(path: Path) -> list[tuple[str, Any]]:
         )
     ids = table[id_col].to_pylist()
     labels = table[label_col].to_pylist()
-    pairs = [(str(i), _plain(v)) for i, v in zip(ids, labels, strict=True) if i is not None and v is not None]
+    pairs = [
+        (str(i), _plain(v))
+        for i, v in zip(ids, labels, strict=True)
+        if i is not None and v is not None
+    ]
     if not pairs:
         raise InvalidInputError(f"{Path(path).name} has no row with both an id and a label.")
     return pairs
@@ -47,7 +51,15 @@ def add_feedback(store: Store, version: ModelVersion, pairs: list[tuple[str, Any
     with store.session() as session:
         session.execute(
             models.MonitoringFeedback.__table__.insert(),
-            [{"model_version_id": version.id, "row_id": r, "label": label, "received_at": models.utcnow()} for r, label in pairs],
+            [
+                {
+                    "model_version_id": version.id,
+                    "row_id": r,
+                    "label": label,
+                    "received_at": models.utcnow(),
+                }
+                for r, label in pairs
+            ],
         )
     return len(pairs)
 

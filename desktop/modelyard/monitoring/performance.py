@@ -26,7 +26,9 @@ def better_is_higher(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
 
-def measure(task: str, truth, predicted, proba: np.ndarray | None = None, classes=None) -> dict[str, float]:
+def measure(
+    task: str, truth, predicted, proba: np.ndarray | None = None, classes=None
+) -> dict[str, float]:
     from sklearn import metrics
 
     if task == "regression":
@@ -88,7 +90,9 @@ def compare_to_holdout(
     return {"tolerance": tolerance, "metrics": rows, "degraded": any(r["degraded"] for r in rows)}
 
 
-def estimate_cbpe(proba: np.ndarray, calibration: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
+def estimate_cbpe(
+    proba: np.ndarray, calibration: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, float]:
     """Expected accuracy and macro F1 of a classifier from its class probabilities.
 
     `calibration` is (holdout probabilities, holdout truth as class indices): each class's
@@ -107,10 +111,15 @@ def estimate_cbpe(proba: np.ndarray, calibration: tuple[np.ndarray, np.ndarray] 
         fn = proba[~said, c].sum()
         if tp + fp + fn > 0:
             scores.append(2 * tp / (2 * tp + fp + fn))
-    return {"accuracy": float(confidence.mean()), "f1_macro": float(np.mean(scores)) if scores else 0.0}
+    return {
+        "accuracy": float(confidence.mean()),
+        "f1_macro": float(np.mean(scores)) if scores else 0.0,
+    }
 
 
-def _calibrated(proba: np.ndarray, holdout_proba: np.ndarray, holdout_truth: np.ndarray) -> np.ndarray:
+def _calibrated(
+    proba: np.ndarray, holdout_proba: np.ndarray, holdout_truth: np.ndarray
+) -> np.ndarray:
     from sklearn.isotonic import IsotonicRegression
 
     out = np.empty_like(proba)
@@ -129,7 +138,12 @@ def over_time(times: pd.Series, truth, predicted, task: str) -> list[dict[str, A
         frame["error"] = (np.asarray(truth, dtype=float) - np.asarray(predicted, dtype=float)) ** 2
         grouped = frame.groupby("day")["error"].agg(["mean", "size"])
         return [
-            {"day": day, "metric": "rmse", "value": float(np.sqrt(row["mean"])), "rows": int(row["size"])}
+            {
+                "day": day,
+                "metric": "rmse",
+                "value": float(np.sqrt(row["mean"])),
+                "rows": int(row["size"]),
+            }
             for day, row in grouped.iterrows()
         ]
     a, b = _same_labels(truth, predicted)

@@ -70,34 +70,54 @@ def _performance(report: dict[str, Any]) -> str:
     out = []
     measured = report.get("performance")
     if measured:
-        out.append(f"<h2>Performance ({_e(measured['source'])}, {measured.get('labelled_rows', 0):,} labelled rows)</h2>")
-        out.append("<table><tr><th>metric</th><th>holdout</th><th>current</th><th>change for the worse</th><th></th></tr>")
+        out.append(
+            f"<h2>Performance ({_e(measured['source'])}, {measured.get('labelled_rows', 0):,} labelled rows)</h2>"
+        )
+        out.append(
+            "<table><tr><th>metric</th><th>holdout</th><th>current</th><th>change for the worse</th><th></th></tr>"
+        )
         for row in measured["metrics"]:
-            flag = '<span class="bad">degraded</span>' if row["degraded"] else '<span class="ok">ok</span>'
+            flag = (
+                '<span class="bad">degraded</span>'
+                if row["degraded"]
+                else '<span class="ok">ok</span>'
+            )
             out.append(
                 f"<tr><td>{_e(row['metric'])}</td><td class=num>{_number(row['holdout'])}</td>"
                 f"<td class=num>{_number(row['current'])}</td><td class=num>{row['drop']:.1%}</td><td>{flag}</td></tr>"
             )
         out.append(f"</table><p class=note>Tolerance {measured['tolerance']:.0%}.</p>")
         if measured.get("over_time"):
-            out.append("<table><tr><th>day</th><th>metric</th><th>value</th><th>labelled rows</th></tr>")
+            out.append(
+                "<table><tr><th>day</th><th>metric</th><th>value</th><th>labelled rows</th></tr>"
+            )
             for row in measured["over_time"]:
-                out.append(f"<tr><td>{_e(row['day'])}</td><td>{_e(row['metric'])}</td><td class=num>{_number(row['value'])}</td><td class=num>{row['rows']:,}</td></tr>")
+                out.append(
+                    f"<tr><td>{_e(row['day'])}</td><td>{_e(row['metric'])}</td><td class=num>{_number(row['value'])}</td><td class=num>{row['rows']:,}</td></tr>"
+                )
             out.append("</table>")
     estimated = report.get("estimated")
     if estimated:
         calibrated = "calibrated on the holdout" if estimated["calibrated"] else "not calibrated"
-        out.append(f"<h2>Estimated performance <small>(no labels: {_e(estimated['method'])}, {calibrated})</small></h2>")
-        out.append("<table><tr><th>metric</th><th>holdout (measured)</th><th>current (estimated)</th></tr>")
+        out.append(
+            f"<h2>Estimated performance <small>(no labels: {_e(estimated['method'])}, {calibrated})</small></h2>"
+        )
+        out.append(
+            "<table><tr><th>metric</th><th>holdout (measured)</th><th>current (estimated)</th></tr>"
+        )
         for name, value in estimated["metrics"].items():
-            out.append(f"<tr><td>{_e(name)}</td><td class=num>{_number(estimated['holdout'].get(name))}</td><td class=num>{_number(value)}</td></tr>")
+            out.append(
+                f"<tr><td>{_e(name)}</td><td class=num>{_number(estimated['holdout'].get(name))}</td><td class=num>{_number(value)}</td></tr>"
+            )
         out.append("</table>")
     return "".join(out)
 
 
 def render(report: dict[str, Any], alerts: list[str] | None = None) -> str:
     verdict = (
-        '<span class="bad">the data drifts</span>' if report["dataset_drift"] else '<span class="ok">no dataset drift</span>'
+        '<span class="bad">the data drifts</span>'
+        if report["dataset_drift"]
+        else '<span class="ok">no dataset drift</span>'
     )
     out = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -112,7 +132,11 @@ def render(report: dict[str, Any], alerts: list[str] | None = None) -> str:
         if report.get(key):
             out.append(f"<p><b>{title}:</b> {_e(', '.join(report[key]))}</p>")
     if report.get("retyped_columns"):
-        out.append("<p><b>Retyped columns:</b> " + _e("; ".join(f"{r['column']}: {r['found']}" for r in report["retyped_columns"])) + "</p>")
+        out.append(
+            "<p><b>Retyped columns:</b> "
+            + _e("; ".join(f"{r['column']}: {r['found']}" for r in report["retyped_columns"]))
+            + "</p>"
+        )
     for line in alerts or []:
         out.append(f'<p class="bad">Alert: {_e(line)}</p>')
     out.append(
@@ -134,7 +158,9 @@ def render(report: dict[str, Any], alerts: list[str] | None = None) -> str:
     )
     for c in report["columns"]:
         if c.get("histogram"):
-            out.append(f"<div class=chart><b>{_e(c['column'])}</b><br>{_bars_svg(c['histogram'])}</div>")
+            out.append(
+                f"<div class=chart><b>{_e(c['column'])}</b><br>{_bars_svg(c['histogram'])}</div>"
+            )
     out.append("</div>")
     for note in report.get("notes") or []:
         out.append(f"<p class=note>{_e(note)}</p>")
@@ -142,7 +168,9 @@ def render(report: dict[str, Any], alerts: list[str] | None = None) -> str:
     return "\n".join(out)
 
 
-def write_report(report: dict[str, Any], path: Path, kind: str, alerts: list[str] | None = None) -> None:
+def write_report(
+    report: dict[str, Any], path: Path, kind: str, alerts: list[str] | None = None
+) -> None:
     """Write the report as `kind` (html or json), atomically."""
     path = Path(path).expanduser()
     text = render(report, alerts) if kind == "html" else json.dumps(report, indent=2, default=str)
@@ -154,4 +182,6 @@ def write_report(report: dict[str, Any], path: Path, kind: str, alerts: list[str
         tmp.unlink(missing_ok=True)
         from modelyard.errors import InvalidInputError
 
-        raise InvalidInputError(f"The report could not be written to {path} ({exc.strerror or exc}).") from exc
+        raise InvalidInputError(
+            f"The report could not be written to {path} ({exc.strerror or exc})."
+        ) from exc

@@ -57,12 +57,16 @@ def _complete_lines(path: Path, notes: list[str]) -> bytes:
     data = path.read_bytes()
     if data and not data.endswith(b"\n"):
         cut = data.rfind(b"\n") + 1
-        notes.append(f"{path.name}: the last line was cut off (the server stopped mid-write); left out.")
+        notes.append(
+            f"{path.name}: the last line was cut off (the server stopped mid-write); left out."
+        )
         data = data[:cut]
     return data
 
 
-def read_request_log(folder: Path, model: str | None = None, version: int | None = None) -> RequestRows:
+def read_request_log(
+    folder: Path, model: str | None = None, version: int | None = None
+) -> RequestRows:
     """Every predicted row of `model` v`version` in the folder, and every label sent back."""
     files = log_files(folder)
     notes: list[str] = []
@@ -87,7 +91,9 @@ def _only_model(rows: _Parsed, model, version, folder) -> RequestRows:
         if version is not None:
             keep &= rows.row_version == int(version)
         if not keep.any():
-            seen = sorted({f"{m} v{v}" for m, v in zip(rows.row_model, rows.row_version, strict=True)})
+            seen = sorted(
+                {f"{m} v{v}" for m, v in zip(rows.row_model, rows.row_version, strict=True)}
+            )
             raise InvalidInputError(
                 f"The request log in {folder} holds predictions of {', '.join(seen[:5])}, "
                 f"not of {model} v{version}."
@@ -141,7 +147,9 @@ def _read_arrow(data: bytes) -> _Parsed:
     status = table["status"] if "status" in names else pa.nulls(table.num_rows, pa.int64())
     is_prediction = pc.fill_null(pc.equal(kind, "prediction"), False)
     if "outputs" in names:  # lines of bundles older than the "type" field
-        is_prediction = pc.or_(is_prediction, pc.and_(pc.is_null(kind), pc.is_valid(table["outputs"])))
+        is_prediction = pc.or_(
+            is_prediction, pc.and_(pc.is_null(kind), pc.is_valid(table["outputs"]))
+        )
     ok = pc.and_(is_prediction, pc.fill_null(pc.equal(status, 200), False))
     failed = int(pc.sum(pc.and_(is_prediction, pc.invert(ok))).as_py() or 0)
     labels: dict[str, Any] = {}
@@ -158,14 +166,20 @@ def _read_arrow(data: bytes) -> _Parsed:
                     labels[str(row_id)] = label
     served = table.filter(ok)
     if served.num_rows == 0 or "inputs" not in names:
-        return _Parsed(pd.DataFrame(), [], np.array([]), [], None, np.array([]), np.array([]), labels, failed)
+        return _Parsed(
+            pd.DataFrame(), [], np.array([]), [], None, np.array([]), np.array([]), labels, failed
+        )
     counts = pc.list_value_length(served["inputs"]).to_numpy(zero_copy_only=False)
     flat = pc.list_flatten(served["inputs"])
     inputs = pa.Table.from_struct_array(flat).to_pandas() if len(flat) else pd.DataFrame()
     if "ids" in served.column_names:
         ids = pc.list_flatten(served["ids"]).to_pylist()
     else:  # older logs: rows have no ids of their own
-        ids = [f"{r}-{i}" for r, n in zip(served["request_id"].to_pylist(), counts, strict=True) for i in range(n)]
+        ids = [
+            f"{r}-{i}"
+            for r, n in zip(served["request_id"].to_pylist(), counts, strict=True)
+            for i in range(n)
+        ]
     outputs = served["outputs"]
     predictions = pc.list_flatten(pc.struct_field(outputs, "predictions")).to_pylist()
     probabilities = None
@@ -179,8 +193,12 @@ def _read_arrow(data: bytes) -> _Parsed:
         times=repeat("time"),
         predictions=predictions,
         probabilities=probabilities,
-        row_model=repeat("model") if "model" in served.column_names else np.array([None] * len(ids)),
-        row_version=repeat("version") if "version" in served.column_names else np.array([None] * len(ids)),
+        row_model=repeat("model")
+        if "model" in served.column_names
+        else np.array([None] * len(ids)),
+        row_version=repeat("version")
+        if "version" in served.column_names
+        else np.array([None] * len(ids)),
         labels=labels,
         failed=failed,
     )
@@ -207,7 +225,9 @@ def _read_lines(data: bytes, notes: list[str]) -> _Parsed:
         if not isinstance(entry, dict):
             bad += 1
             continue
-        kind = entry.get("type") or ("prediction" if "outputs" in entry or "status" in entry else None)
+        kind = entry.get("type") or (
+            "prediction" if "outputs" in entry or "status" in entry else None
+        )
         if kind == "feedback":
             for record in entry.get("records") or []:
                 if isinstance(record, dict) and record.get("id") is not None:
@@ -217,7 +237,11 @@ def _read_lines(data: bytes, notes: list[str]) -> _Parsed:
             bad += 1
             continue
         rows, outputs = entry.get("inputs"), entry.get("outputs")
-        if entry.get("status") != 200 or not isinstance(rows, list) or not isinstance(outputs, dict):
+        if (
+            entry.get("status") != 200
+            or not isinstance(rows, list)
+            or not isinstance(outputs, dict)
+        ):
             failed += 1
             continue
         row_ids = entry.get("ids") or [f"{entry.get('request_id')}-{i}" for i in range(len(rows))]
@@ -234,14 +258,18 @@ def _read_lines(data: bytes, notes: list[str]) -> _Parsed:
         row_model.extend([entry.get("model")] * len(rows))
         row_version.extend([entry.get("version")] * len(rows))
     if bad:
-        notes.append(f"{bad:,} line{'s' if bad != 1 else ''} of the log could not be read and {'were' if bad != 1 else 'was'} left out.")
+        notes.append(
+            f"{bad:,} line{'s' if bad != 1 else ''} of the log could not be read and {'were' if bad != 1 else 'was'} left out."
+        )
     has_proba = any(p is not None for p in probabilities)
     return _Parsed(
         inputs=pd.DataFrame.from_records(inputs) if inputs else pd.DataFrame(),
         ids=ids,
         times=np.array(times, dtype=object),
         predictions=predictions,
-        probabilities=pd.DataFrame.from_records([p or {} for p in probabilities]) if has_proba else None,
+        probabilities=pd.DataFrame.from_records([p or {} for p in probabilities])
+        if has_proba
+        else None,
         row_model=np.array(row_model, dtype=object),
         row_version=np.array(row_version, dtype=object),
         labels=labels,

@@ -30,7 +30,9 @@ class Retraining:
     @property
     def message(self) -> str:
         if self.new_version is None:
-            return f"Retraining run {self.run.id} {self.run.status}: {self.run.error or 'no model'}."
+            return (
+                f"Retraining run {self.run.id} {self.run.status}: {self.run.error or 'no model'}."
+            )
         promoted = f" {self.new_version.label} is now {PRODUCTION}." if self.promoted else ""
         return f"Run {self.run.id} trained {self.new_version.label} on {self.dataset.label}. {self.verdict}{promoted}"
 
@@ -53,10 +55,14 @@ def merge_versions(store: Store, training: DatasetVersion, new: DatasetVersion) 
     try:
         added = added.select(old.column_names).cast(old.schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise InvalidInputError(f"{new.label} has columns of other types than {training.label} ({exc}).") from exc
+        raise InvalidInputError(
+            f"{new.label} has columns of other types than {training.label} ({exc})."
+        ) from exc
     merged = pa.concat_tables([old, added])
     source = Path(f"{training.label}+{new.label}")
-    result = store_table(store, merged, source, training.source_size + new.source_size, training.dataset_name)
+    result = store_table(
+        store, merged, source, training.source_size + new.source_size, training.dataset_name
+    )
     if result.created:
         with store.session() as session:
             session.get(models.DatasetVersion, result.version.id).merged_from_id = new.id
@@ -118,7 +124,9 @@ def retrain(
             if timeout is not None:
                 timeout -= 1.0
                 if timeout <= 0:
-                    raise InvalidInputError(f"Retraining run {run.id} is still going; follow it on the Runs page.") from None
+                    raise InvalidInputError(
+                        f"Retraining run {run.id} is still going; follow it on the Runs page."
+                    ) from None
     if ended.status != "finished":
         result = Retraining(ended, None, "", False, dataset)
         if alert_id is not None:
@@ -151,7 +159,9 @@ def labelled_data(store: Store, version: ModelVersion, check) -> str:
     if check.source_kind == "file":
         path = Path(check.source)
         if not path.exists():
-            raise InvalidInputError(f"{path} is gone, so it cannot be retrained on; import it again.")
+            raise InvalidInputError(
+                f"{path} is gone, so it cannot be retrained on; import it again."
+            )
         return import_file(store, path, name=f"{version.model_name}-monitoring").version.label
     from modelyard.monitoring.feedback import stored_labels
     from modelyard.monitoring.requests import read_request_log
@@ -171,7 +181,9 @@ def labelled_data(store: Store, version: ModelVersion, check) -> str:
     return store_table(store, table, Path(f"{name}.jsonl"), 0, name).version.label
 
 
-def act_on_alerts(store: Store, version: ModelVersion, check, progress: Progress = NO_PROGRESS) -> list[str]:
+def act_on_alerts(
+    store: Store, version: ModelVersion, check, progress: Progress = NO_PROGRESS
+) -> list[str]:
     """Start the retraining that the check's alerts' rules ask for; one line per alert."""
     from modelyard.monitoring.rules import get_rule, list_alerts, record_outcome
 

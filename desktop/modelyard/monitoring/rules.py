@@ -115,7 +115,9 @@ def parse_spec(spec: str) -> dict[str, Any]:
 
 
 def _model_id(session, model: str) -> int:
-    found = session.scalar(select(models.RegisteredModel.id).where(models.RegisteredModel.name == model))
+    found = session.scalar(
+        select(models.RegisteredModel.id).where(models.RegisteredModel.name == model)
+    )
     if found is None:
         raise NotFoundError(f"There is no registered model '{model}'.")
     return found
@@ -173,7 +175,9 @@ def met(rule: Rule, report: dict[str, Any]) -> str | None:
     return None
 
 
-def raise_alerts(session, version_id: int, check_id: int, model: str, report: dict[str, Any]) -> list[int]:
+def raise_alerts(
+    session, version_id: int, check_id: int, model: str, report: dict[str, Any]
+) -> list[int]:
     """Record an alert for every rule of the model the report meets; their ids."""
     rules = session.scalars(
         select(models.MonitoringRule)
@@ -204,12 +208,16 @@ def _alert(row: models.MonitoringAlert, model: str, version: int) -> Alert:
 def _alert_query():
     return (
         select(models.MonitoringAlert, models.RegisteredModel.name, models.ModelVersion.version)
-        .join(models.ModelVersion, models.MonitoringAlert.model_version_id == models.ModelVersion.id)
+        .join(
+            models.ModelVersion, models.MonitoringAlert.model_version_id == models.ModelVersion.id
+        )
         .join(models.RegisteredModel, models.ModelVersion.model_id == models.RegisteredModel.id)
     )
 
 
-def list_alerts(store: Store, model: str | None = None, ids: list[int] | None = None, limit: int = 200) -> list[Alert]:
+def list_alerts(
+    store: Store, model: str | None = None, ids: list[int] | None = None, limit: int = 200
+) -> list[Alert]:
     query = _alert_query().order_by(models.MonitoringAlert.id.desc()).limit(limit)
     if model is not None:
         query = query.where(models.RegisteredModel.name == model)
