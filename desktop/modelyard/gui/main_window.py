@@ -28,6 +28,7 @@ from modelyard.gui.pages.datasets import DatasetsPage
 from modelyard.gui.pages.deployments import DeploymentsPage
 from modelyard.gui.pages.evaluation import EvaluationPage
 from modelyard.gui.pages.models import ModelsPage
+from modelyard.gui.pages.monitoring.page import MonitoringPage
 from modelyard.gui.pages.resources import ResourcesPage
 from modelyard.gui.pages.runs import RunsPage
 from modelyard.gui.pages.settings import SettingsPage
@@ -69,6 +70,9 @@ class MainWindow(QMainWindow):
         self._closed = False
         self.evaluation_page = EvaluationPage()
         self.sweeps_page = SweepsPage()
+        self.monitoring_page = MonitoringPage()
+        self.monitor_watcher = None
+        self.tray = None
         self.pages: list[Page] = [
             self.datasets_page,
             self.runs_page,
@@ -76,6 +80,7 @@ class MainWindow(QMainWindow):
             self.models_page,
             self.evaluation_page,
             self.deployments_page,
+            self.monitoring_page,
             self.resources_page,
             self.costs_page,
             self.settings_page,
@@ -120,6 +125,9 @@ class MainWindow(QMainWindow):
         self.models_page.export_requested.connect(self.ask_export)
         self.models_page.export_archive_requested.connect(self.ask_export_archive)
         self.models_page.evaluate_requested.connect(self.open_evaluation)
+        self.models_page.monitor_requested.connect(self.open_monitoring)
+        self.monitoring_page.alerts_changed.connect(self._show_alert_count)
+        self.monitoring_page.checked.connect(self._checked)
         self._build_menu()
         self.sidebar.setCurrentRow(0)
         if store is not None:
@@ -157,6 +165,11 @@ class MainWindow(QMainWindow):
 
         if self.resource_feed is None:
             self.start_resource_feed()
+        if self.monitor_watcher is None and not self._closed:
+            from modelyard.gui.pages.monitoring.watcher import MonitorWatcher
+
+            self.monitor_watcher = MonitorWatcher(self.monitoring_page, self)
+            self.monitor_watcher.start()
         QTimer.singleShot(300, preload_in_background)
 
     def start_resource_feed(self, interval_ms: int = 1000, gpus=None) -> None:
@@ -508,7 +521,35 @@ class MainWindow(QMainWindow):
         self._export_task = None
 
     # ---- closing ------------------------------------------------------------------------
+    # ---- monitoring -------------------------------------------------------------------
+    def open_monitoring(self, version: ModelVersion) -> None:
+        self.show_page(self.monitoring_page)
+        self.monitoring_page.select_version(version)
+
+    def _show_alert_count(self, count: int) -> None:
+        row = self.pages.index(self.monitoring_page)
+        self.sidebar.item(row).setText(f"Monitoring ({count})" if count else "Monitoring")
+
+    def _checked(self, check) -> None:
+        """A check that raised alerts is said in the window and, where the desktop has a
+        notification area, as a desktop notification too."""
+        if not check.alert_ids:
+            return
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        if self.tray is None and QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(self.windowIcon(), self)
+            self.tray.show()
+        if self.tray is not None:
+            self.tray.showMessage(
+                f"Modelyard: {check.model} v{check.version}",
+                f"{len(check.alert_ids)} alert(s): "
+                + ("the data drifts" if check.dataset_drift else "a rule was met"),
+            )
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.monitor_watcher is not None:
+            self.monitor_watcher.stop()
         self.cancel_import()
         self.deployments_page.stop_test_serve()
         if self.supervisor is not None:

@@ -27,6 +27,7 @@ class ModelsPage(Page):
     export_requested = Signal(object)  # ModelVersion
     export_archive_requested = Signal(object)  # ModelVersion
     evaluate_requested = Signal(object)  # ModelVersion
+    monitor_requested = Signal(object)  # ModelVersion
 
     def __init__(self, store=None, parent=None) -> None:
         super().__init__(store, parent)
@@ -39,6 +40,9 @@ class ModelsPage(Page):
         self.evaluate_button = QPushButton("Evaluate…")
         self.evaluate_button.clicked.connect(self._request_evaluation)
         self.actions_layout.addWidget(self.evaluate_button)
+        self.monitor_button = QPushButton("Monitor…")
+        self.monitor_button.clicked.connect(self._request_monitoring)
+        self.actions_layout.addWidget(self.monitor_button)
         self.alias_button = QPushButton("Set alias…")
         self.alias_button.clicked.connect(self._ask_alias)
         self.actions_layout.addWidget(self.alias_button)
@@ -56,6 +60,7 @@ class ModelsPage(Page):
                 "Run",
                 "Metrics",
                 "Registered",
+                "Alerts",
             )
         )
         self.table.itemSelectionChanged.connect(self._update_buttons)
@@ -69,11 +74,13 @@ class ModelsPage(Page):
         self._update_buttons()
 
     def load(self) -> None:
+        from modelyard.monitoring.rules import open_alert_counts
         from modelyard.registry.aliases import all_aliases
         from modelyard.registry.service import list_models
 
         versions = [v for m in list_models(self.store) for v in reversed(m.versions)]
         by_version = all_aliases(self.store)
+        alerts = open_alert_counts(self.store)
         self._versions = {v.id: v for v in versions}
         rows = [
             (
@@ -86,6 +93,7 @@ class ModelsPage(Page):
                 v.run_id,
                 metrics_text(v.metrics),
                 f"{v.created_at:%Y-%m-%d %H:%M}",
+                f"⚠ {alerts[v.id]}" if alerts.get(v.id) else "",
             )
             for v in versions
         ]
@@ -105,6 +113,7 @@ class ModelsPage(Page):
             self.alias_button,
             self.rollback_button,
             self.evaluate_button,
+            self.monitor_button,
         ):
             button.setEnabled(version is not None)
         self._show_detail(version)
@@ -180,3 +189,8 @@ class ModelsPage(Page):
         version = self.selected_version()
         if version is not None:
             self.evaluate_requested.emit(version)
+
+    def _request_monitoring(self) -> None:
+        version = self.selected_version()
+        if version is not None:
+            self.monitor_requested.emit(version)

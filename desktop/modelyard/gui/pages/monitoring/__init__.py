@@ -1,0 +1,1 @@
+"""The Monitoring page: drift checks, performance, history, alert rules and retraining."""
