@@ -7,7 +7,16 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    """With `argv`, the exit code; with none (the `modelyard` program itself), the process
+    leaves with it through `exits.leave`, so no exit can end in a native abort."""
+    if argv is None:
+        from modelyard.exits import run_and_leave
+
+        run_and_leave(_dispatch, sys.argv[1:])
+    return _dispatch(argv)
+
+
+def _dispatch(args: list[str]) -> int:
     if not args:
         if not _display_available():
             print(

@@ -14,14 +14,14 @@ def test_import_several_paths_then_list_show_and_profile(home, store, capsys, sa
     folder = tmp_path / "more"
     folder.mkdir()
     (folder / "b.tsv").write_text("x\ty\n1\ta\n2\tb\n")
-    (folder / "bad.csv").write_text("a,a\n1,2\n")
+    (folder / "bad.csv").write_text("a,b\n1,2\n3,4,5,6\n")
     code, out, err = run(capsys, "datasets", "import", sample_csv, folder)
     assert code == 1
     assert "Imported customer_churn.csv as customer_churn:1" in out
     assert "Imported 2 of 3 files." in out
     assert (
-        err.strip()
-        == "error: bad.csv has more than one column named 'a'; give every column its own name."
+        err.strip() == "error: bad.csv has ragged rows: a row has 4 values where the header has 2 "
+        "('3,4,5,6'); fix the row or its quoting."
     )
 
     code, out, _ = run(capsys, "datasets")

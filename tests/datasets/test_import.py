@@ -70,7 +70,6 @@ BAD_FILES = {
     "empty file": ("empty.csv", b"", "is empty"),
     "binary renamed .csv": ("photo.csv", bytes(range(256)) * 40, "not a text file"),
     "header only": ("header.csv", b"a,b,c\n", "no rows"),
-    "unnamed column": ("unnamed.csv", b"a,,c\n1,2,3\n", "without a name"),
     "ragged rows": ("ragged.csv", b"a,b\n1,2\n3,4,5,6\n", "ragged rows"),
     "not parquet": ("fake.parquet", b"PAR1 this is not parquet", "not a valid Parquet"),
     "unsupported type": ("data.xyz", b"1,2", "not a supported file type"),

@@ -8,7 +8,7 @@ def test_dropping_a_folder_imports_each_file_and_names_each_failure(window, qtbo
     folder.mkdir()
     (folder / "alpha.csv").write_text("a,b\n1,2\n3,4\n")
     (folder / "beta.tsv").write_text("x\ty\n1\t2\n")
-    (folder / "broken.csv").write_text("a,a\n1,2\n")
+    (folder / "broken.csv").write_text("a,b\n1,2\n3,4,5,6\n")
     (folder / "readme.md").write_text("not data")
     shown = []
     notify = window.notify
@@ -17,7 +17,7 @@ def test_dropping_a_folder_imports_each_file_and_names_each_failure(window, qtbo
     qtbot.waitUntil(lambda: not window.busy and not window._import_queue, timeout=30000)
     summary = [t for t, error in shown if t.startswith("Imported 2 of 3 files; 1 failed:")]
     assert len(summary) == 1, shown
-    assert "broken.csv has more than one column named 'a'" in summary[0]
+    assert "broken.csv has ragged rows" in summary[0]
     assert (summary[0], True) in shown
     assert sorted(d.name for d in list_datasets(store)) == ["alpha", "beta"]
     assert window.datasets_page.versions.rowCount() == 2

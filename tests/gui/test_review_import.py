@@ -40,3 +40,21 @@ def test_closing_the_review_saves_nothing(window, qtbot, store, tmp_path):
     assert "cancelled; nothing was saved" in window.banner.label.text()
     assert not window.busy
     assert store_snapshot(store) == before
+
+
+def test_review_of_an_r_csv_shows_the_renames_and_ignores_row_names(qtbot, tmp_path):
+    from modelyard.datasets.review import preview_file
+    from modelyard.gui.review_dialog import ReviewDialog
+
+    path = tmp_path / "r.csv"
+    path.write_text('"","a","a"\n"1",1,2\n"2",3,4\n')
+    dialog = ReviewDialog(preview_file(path))
+    qtbot.addWidget(dialog)
+    assert dialog.role_boxes["Unnamed: 0"].currentText() == "ignore"
+    assert dialog.overrides() == {}  # kept, recorded as ignored for training
+    from PySide6.QtWidgets import QLabel
+
+    labels = [w.text() for w in dialog.findChildren(QLabel)]
+    assert any(t.startswith("Renamed: ") and "named 'a_2'" in t for t in labels)
+    dialog.role_boxes["Unnamed: 0"].setCurrentText("feature")
+    assert dialog.overrides() == {"Unnamed: 0": {"role": "feature"}}

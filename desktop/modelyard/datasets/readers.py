@@ -61,7 +61,8 @@ def _reader(path: Path):
 
 
 def read_arrow(path: Path | str, progress: Progress = NO_PROGRESS):
-    """Read any supported file into a pyarrow Table with clean, unique column names."""
+    """Read any supported file into a pyarrow Table with clean, unique column names (see
+    `renamed_columns` for the ones it had to name)."""
     path = Path(path)
     check_readable(path)
     try:
@@ -77,25 +78,81 @@ def read_arrow(path: Path | str, progress: Progress = NO_PROGRESS):
     return check_table(table, path.name)
 
 
+ROW_NAMES = "Unnamed: 0"  # what pandas (and R's readers) call an unnamed first column
+RENAMED_KEY = b"modelyard.renamed"
+
+
+def unique_names(raw: list[str]) -> tuple[list[str], list[dict]]:
+    """Names for every column and a note for each one renamed. An empty header cell is named
+    as pandas names it ("Unnamed: 3", by its position from 0); the first one holds R's
+    write.csv row names. A repeated name gets a number: name, name_2, name_3."""
+    names = [f"Unnamed: {i}" if not n else n for i, n in enumerate(raw)]
+    taken = set(names)
+    seen: set[str] = set()
+    notes = []
+    for i, n in enumerate(names):
+        if n in seen:
+            k = 2
+            while f"{n}_{k}" in taken:
+                k += 1
+            names[i] = f"{n}_{k}"
+            taken.add(names[i])
+            notes.append({"position": i + 1, "was": raw[i], "now": names[i], "why": "duplicate"})
+        elif not raw[i]:
+            why = "row names" if i == 0 else "empty"
+            notes.append({"position": i + 1, "was": "", "now": n, "why": why})
+        seen.add(names[i])
+    return names, notes
+
+
+def renamed_columns(table) -> list[dict]:
+    """The notes check_table left on a table about the columns it had to name."""
+    import json
+
+    metadata = table.schema.metadata or {}
+    return json.loads(metadata[RENAMED_KEY]) if RENAMED_KEY in metadata else []
+
+
+def without_notes(table):
+    """The table as it is stored: without the renaming notes (other metadata kept)."""
+    metadata = dict(table.schema.metadata or {})
+    if metadata.pop(RENAMED_KEY, None) is None:
+        return table
+    return table.replace_schema_metadata(metadata or None)
+
+
+def rename_lines(notes: list[dict]) -> list[str]:
+    """One short phrase per renamed column, for the import message and the review step."""
+    lines = []
+    for note in notes:
+        if note["why"] == "row names":
+            lines.append(
+                f"column 1 had no name and holds row names: named '{note['now']}', "
+                "ignored for training"
+            )
+        elif note["why"] == "empty":
+            lines.append(f"column {note['position']} had no name: named '{note['now']}'")
+        else:
+            lines.append(
+                f"column {note['position']} repeats the name '{note['was']}': named '{note['now']}'"
+            )
+    return lines
+
+
 def check_table(table, name: str):
+    import json
+
     if table.num_columns == 0:
         raise InvalidInputError(f"{name} has no columns.")
-    names = [str(c).strip() for c in table.column_names]
-    if any(not n or n.startswith("Unnamed:") for n in names):
-        position = next(i for i, n in enumerate(names) if not n or n.startswith("Unnamed:")) + 1
-        raise InvalidInputError(
-            f"{name} has a column without a name (column {position}); name every column."
-        )
-    seen: set[str] = set()
-    duplicates = sorted({n for n in names if n in seen or seen.add(n)})
-    if duplicates:
-        raise InvalidInputError(
-            f"{name} has more than one column named {', '.join(repr(d) for d in duplicates)}; "
-            "give every column its own name."
-        )
     if table.num_rows == 0:
         raise InvalidInputError(f"{name} has a header but no rows.")
-    return table.rename_columns(names)
+    names, notes = unique_names([str(c).strip() for c in table.column_names])
+    table = table.rename_columns(names)
+    if notes:
+        metadata = dict(table.schema.metadata or {})
+        metadata[RENAMED_KEY] = json.dumps(notes).encode()
+        table = table.replace_schema_metadata(metadata)
+    return table
 
 
 def read_table(path: Path | str, progress: Progress = NO_PROGRESS):

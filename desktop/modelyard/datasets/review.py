@@ -3,11 +3,11 @@ schema with flags, and the user's overrides of a column's type or role."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from modelyard.datasets.profile import infer_kinds, scan
-from modelyard.datasets.readers import read_arrow
+from modelyard.datasets.readers import read_arrow, rename_lines, renamed_columns
 from modelyard.errors import InvalidInputError
 from modelyard.progress import NO_PROGRESS, Progress
 from modelyard.store.entities import Column
@@ -26,6 +26,8 @@ class Preview:
     columns: list[Column]
     head: list[list]
     flags: dict[str, list[str]]
+    roles: dict[str, str] = field(default_factory=dict)  # defaults other than "feature"
+    renamed: list[str] = field(default_factory=list)  # what the file left unnamed or repeated
 
 
 def flags_for(column: Column, n_rows: int) -> list[str]:
@@ -49,8 +51,18 @@ def preview_file(path: Path | str, progress: Progress = NO_PROGRESS) -> Preview:
     values = [head_table.column(i).to_pylist() for i in range(head_table.num_columns)]
     head = [list(row) for row in zip(*values, strict=True)]
     flags = {c.name: flags_for(c, sample.num_rows) for c in columns}
+    notes = renamed_columns(table)
+    roles = {}
+    for note in notes:
+        if note["why"] == "row names":
+            roles[note["now"]] = "ignore"
+            flags[note["now"]] = (
+                ["row names"] + [f for f in flags[note["now"]] if f != "ID-like"] + ["ID-like"]
+            )
     progress.report(1.0, "Ready to review")
-    return Preview(path, path.stat().st_size, table, columns, head, flags)
+    return Preview(
+        path, path.stat().st_size, table, columns, head, flags, roles, rename_lines(notes)
+    )
 
 
 def _cast(table, name: str, kind: str):

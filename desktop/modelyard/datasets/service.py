@@ -12,7 +12,13 @@ from sqlalchemy.orm import selectinload
 
 from modelyard.datasets import privacy as privacy_rules
 from modelyard.datasets.profile import compute_profile, infer_kinds, scan
-from modelyard.datasets.readers import SUPPORTED, read_arrow
+from modelyard.datasets.readers import (
+    SUPPORTED,
+    read_arrow,
+    rename_lines,
+    renamed_columns,
+    without_notes,
+)
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.progress import NO_PROGRESS, Progress
 from modelyard.store import Store, models
@@ -27,6 +33,7 @@ class ImportResult:
     version: DatasetVersion
     created: bool
     validation: dict | None = None
+    renamed: tuple[str, ...] = ()  # columns the file did not name, or named twice
 
     @property
     def message(self) -> str:
@@ -37,6 +44,8 @@ class ImportResult:
                 from modelyard.datasets.validation import report_lines
 
                 text += "\nValidation: " + "\n".join(report_lines(self.validation))
+            if self.renamed:
+                text += "\nRenamed: " + "; ".join(self.renamed) + "."
             return text
         return f"{v.source_name} is already stored as {v.label} (same content); nothing was added."
 
@@ -109,9 +118,14 @@ def store_table(
     from modelyard.datasets.review import apply_overrides
 
     name = check_name(name)
+    notes = renamed_columns(table)
+    table = without_notes(table)
     flagged = privacy_rules.detect_table(table)
     table, applied = privacy_rules.apply(table, flagged, privacy or {})
     table, kinds, roles = apply_overrides(table, overrides or {})
+    for note in notes:  # R's row names are kept, but never learnt from unless chosen
+        if note["why"] == "row names" and "role" not in (overrides or {}).get(note["now"], {}):
+            roles[note["now"]] = "ignore"
     tmp = store.blobs.temp_path(".parquet")
     # the Parquet file is written and hashed on a second thread while this one profiles
     with ThreadPoolExecutor(1, thread_name_prefix="parquet") as pool:
@@ -150,7 +164,9 @@ def store_table(
             store.blobs.delete(sha)
         raise
     progress.report(1.0, "Done")
-    return ImportResult(version, created=True, validation=validation)
+    return ImportResult(
+        version, created=True, validation=validation, renamed=tuple(rename_lines(notes))
+    )
 
 
 def _write_and_hash(table, tmp: Path, source: str) -> str:

@@ -29,6 +29,9 @@ class ReviewDialog(QDialog):
             "Change a column's type or role if the guess is wrong, then press Import."
         )
         heading.setWordWrap(True)
+        renamed = QLabel("Renamed: " + "; ".join(preview.renamed) + ".")
+        renamed.setWordWrap(True)
+        renamed.setVisible(bool(preview.renamed))
         names = [c.name for c in preview.columns]
         self.rows = QTableWidget(len(preview.head), len(names))
         self.rows.setHorizontalHeaderLabels(names)
@@ -49,6 +52,7 @@ class ReviewDialog(QDialog):
             kind.setCurrentText(column.kind)
             role = QComboBox()
             role.addItems(ROLES)
+            role.setCurrentText(preview.roles.get(column.name, "feature"))
             if "ID-like" in preview.flags[column.name] or "constant" in preview.flags[column.name]:
                 role.setToolTip("Flagged: consider ignoring this column")
             self.schema.setCellWidget(r, 3, kind)
@@ -64,6 +68,7 @@ class ReviewDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
+        layout.addWidget(renamed)
         layout.addWidget(QLabel("First rows"))
         layout.addWidget(self.rows, 1)
         layout.addWidget(QLabel("Schema"))
@@ -71,7 +76,8 @@ class ReviewDialog(QDialog):
         layout.addWidget(buttons)
 
     def overrides(self) -> dict[str, dict]:
-        """Only what the user changed."""
+        """Only what the user changed. A column whose default role is ignore (R's row names)
+        is kept in the data but not learnt from; choosing ignore for any other drops it."""
         chosen: dict[str, dict] = {}
         for column in self.preview.columns:
             kind = self.kind_boxes[column.name].currentText()
@@ -79,7 +85,7 @@ class ReviewDialog(QDialog):
             choice = {}
             if kind != column.kind:
                 choice["kind"] = kind
-            if role != "feature":
+            if role != self.preview.roles.get(column.name, "feature"):
                 choice["role"] = role
             if choice:
                 chosen[column.name] = choice

@@ -12,7 +12,13 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from modelyard.registry.runtime import CATEGORICAL_KINDS, NUMERIC_KINDS, OnnxModel
+from modelyard.registry.runtime import (
+    CATEGORICAL_KINDS,
+    INPUT_NAMES_KEY,
+    NUMERIC_KINDS,
+    OnnxModel,
+    onnx_input_names,
+)
 
 MAX_ABS_DIFF = 1e-4
 CHECK_ROWS = 500
@@ -24,6 +30,7 @@ class OnnxResult:
     reason: str = ""
     max_abs_diff: float | None = None
     rows_checked: int = 0
+    input_names: dict[str, str] | None = None  # column → ONNX input, where they differ
 
     @property
     def supported(self) -> bool:
@@ -43,15 +50,29 @@ class OnnxResult:
             "reason": self.reason or None,
             "max_abs_diff": self.max_abs_diff,
             "rows_checked": self.rows_checked,
+            **({"input_names": self.input_names} if self.input_names else {}),
         }
 
 
-def _string_categories(model) -> Any:
-    """A copy whose categorical imputer and one-hot encoder work on strings."""
+def _string_categories(model, names: dict[str, str]) -> Any:
+    """A copy whose categorical imputer and one-hot encoder work on strings, and whose column
+    selection uses the ONNX input `names` (a graph input cannot be called "mean radius")."""
     import numpy as np
 
     model = copy.deepcopy(model)
     prepare = getattr(model, "named_steps", {}).get("prepare")
+    if prepare is not None and names:
+        rename = lambda cols: [names.get(c, c) if isinstance(c, str) else c for c in cols]  # noqa: E731
+        prepare.transformers_ = [
+            (n, t, rename(cols) if isinstance(cols, list | tuple) else cols)
+            for n, t, cols in prepare.transformers_
+        ]
+        prepare.transformers = [
+            (n, t, rename(cols) if isinstance(cols, list | tuple) else cols)
+            for n, t, cols in prepare.transformers
+        ]
+        if hasattr(prepare, "feature_names_in_"):  # the pipeline's own is read from here
+            prepare.feature_names_in_ = np.array(rename(prepare.feature_names_in_), dtype=object)
     for name, transformer, _columns in getattr(prepare, "transformers_", []):
         if name != "categorical":
             continue
@@ -73,13 +94,23 @@ def _input_types(signature: dict[str, Any], double: bool) -> list:
     )
 
     number = DoubleTensorType if double else FloatTensorType
+    names = onnx_input_names(signature["inputs"])
     types = []
     for column in signature["inputs"]:
         if column["kind"] in NUMERIC_KINDS:
-            types.append((column["name"], number([None, 1])))
+            types.append((names[column["name"]], number([None, 1])))
         elif column["kind"] in CATEGORICAL_KINDS:
-            types.append((column["name"], StringTensorType([None, 1])))
+            types.append((names[column["name"]], StringTensorType([None, 1])))
     return types
+
+
+def _record_names(graph_model, signature: dict[str, Any]) -> None:
+    """The column → input mapping travels inside the graph, so any runtime can feed it."""
+    import json
+
+    entry = graph_model.metadata_props.add()
+    entry.key = INPUT_NAMES_KEY
+    entry.value = json.dumps(onnx_input_names(signature["inputs"]))
 
 
 def _convert_mlp(model, signature: dict[str, Any]) -> bytes:
@@ -91,7 +122,8 @@ def _convert_mlp(model, signature: dict[str, Any]) -> bytes:
 
     network = model[-1]
     graph_model = convert_sklearn(
-        _string_categories(model[:-1]), initial_types=_input_types(signature, double=False)
+        _string_categories(model[:-1], onnx_input_names(signature["inputs"])),
+        initial_types=_input_types(signature, double=False),
     )
     graph = graph_model.graph
     features = graph.output[0].name
@@ -153,6 +185,7 @@ def _convert_mlp(model, signature: dict[str, Any]) -> bytes:
     entry = graph_model.metadata_props.add()
     entry.key = "modelyard_probabilities"
     entry.value = "true" if signature.get("task") == "classification" else "false"
+    _record_names(graph_model, signature)
     return graph_model.SerializeToString()
 
 
@@ -160,7 +193,7 @@ def _convert(model, signature: dict[str, Any], double: bool) -> bytes:
     from skl2onnx import convert_sklearn
 
     types = _input_types(signature, double)
-    converted = _string_categories(model)
+    converted = _string_categories(model, onnx_input_names(signature["inputs"]))
     options = (
         {id(converted): {"zipmap": False}} if signature.get("task") == "classification" else None
     )
@@ -168,6 +201,7 @@ def _convert(model, signature: dict[str, Any], double: bool) -> bytes:
     entry = graph.metadata_props.add()
     entry.key = "modelyard_probabilities"
     entry.value = "true" if hasattr(model, "predict_proba") else "false"
+    _record_names(graph, signature)
     return graph.SerializeToString()
 
 
@@ -181,6 +215,15 @@ def _difference(model, onnx: OnnxModel, features, task: str) -> float:
             return 0.0
         return float(np.max(np.abs(model.predict_proba(features) - onnx.predict_proba(features))))
     return float(np.max(np.abs(model.predict(features) - onnx.predict(features))))
+
+
+def _short(exc: Exception, limit: int = 300) -> str:
+    """The converter's first line, shortened at a word with "…" rather than mid-name."""
+    text = (str(exc).splitlines() or [""])[0].strip() or type(exc).__name__
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,([") + " …"
 
 
 def export_onnx(model, signature: dict[str, Any], features) -> OnnxResult:
@@ -200,10 +243,11 @@ def export_onnx(model, signature: dict[str, Any], features) -> OnnxResult:
         diff = _difference(model, OnnxModel(data, signature), rows, signature.get("task", ""))
     except Exception as exc:  # noqa: BLE001 - any converter failure means "not supported"
         name = type(model[-1] if hasattr(model, "steps") else model).__name__
-        first_line = (str(exc).splitlines() or [""])[0][:200] or type(exc).__name__
-        return OnnxResult(None, f"float32: {name}: {first_line}")
+        return OnnxResult(None, f"float32: {name}: {_short(exc)}")
     if diff <= MAX_ABS_DIFF:
-        return OnnxResult(data, max_abs_diff=diff, rows_checked=len(rows))
+        names = onnx_input_names(signature["inputs"])
+        renamed = {c: n for c, n in names.items() if c != n}
+        return OnnxResult(data, max_abs_diff=diff, rows_checked=len(rows), input_names=renamed)
     return OnnxResult(None, f"float32: predictions differ from the native model by {diff:.2g}")
 
 

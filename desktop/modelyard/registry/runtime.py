@@ -240,21 +240,48 @@ def predict(model: Any, features: pd.DataFrame, signature: dict[str, Any]) -> di
 
 
 # ---- ONNX ------------------------------------------------------------------------------------
-def onnx_feed(
-    features: pd.DataFrame, inputs: list[dict[str, Any]], number_type: Any = np.float32
-) -> dict[str, np.ndarray]:
-    """One [n, 1] tensor per input column: numbers as `number_type`, categories as strings.
+INPUT_NAMES_KEY = "modelyard_input_names"  # graph metadata: JSON {column: ONNX input name}
 
-    A missing category becomes "" (the ONNX graph imputes "" the way the model imputes NaN).
+
+def onnx_input_names(inputs: list[dict[str, Any]]) -> dict[str, str]:
+    """A safe, unique ONNX input name for each column: letters, digits and _ only, never
+    starting with a digit ("mean radius" → "mean_radius", "2nd" → "c_2nd")."""
+    import re
+
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in inputs:
+        base = re.sub(r"[^0-9A-Za-z_]", "_", column["name"]) or "c"
+        if not (base[0].isalpha() or base[0] == "_"):
+            base = f"c_{base}"
+        name, k = base, 2
+        while name in taken:
+            name, k = f"{base}_{k}", k + 1
+        taken.add(name)
+        names[column["name"]] = name
+    return names
+
+
+def onnx_feed(
+    features: pd.DataFrame,
+    inputs: list[dict[str, Any]],
+    number_type: Any = np.float32,
+    names: dict[str, str] | None = None,
+) -> dict[str, np.ndarray]:
+    """One [n, 1] tensor per input column, keyed by its ONNX input name (`names`, column →
+    input; the column's own name where absent): numbers as `number_type`, categories as
+    strings. A missing category becomes "" (the graph imputes "" the way the model imputes NaN).
     """
+    names = names or {}
     feed = {}
     for column in inputs:
         values = features[column["name"]]
+        key = names.get(column["name"], column["name"])
         if column["kind"] in NUMERIC_KINDS:
-            feed[column["name"]] = values.to_numpy(number_type).reshape(-1, 1)
+            feed[key] = values.to_numpy(number_type).reshape(-1, 1)
         else:
             text = ["" if v is None or v != v else str(v) for v in values]
-            feed[column["name"]] = np.array(text, dtype=object).reshape(-1, 1)
+            feed[key] = np.array(text, dtype=object).reshape(-1, 1)
     return feed
 
 
@@ -268,14 +295,17 @@ class OnnxModel:
         self.inputs = signature["inputs"]
         types = {i.type for i in self.session.get_inputs()}
         self.number_type = np.float64 if "tensor(double)" in types else np.float32
+        meta = self.session.get_modelmeta().custom_metadata_map
+        # graphs exported before the mapping existed use the column names themselves
+        self.names = json.loads(meta[INPUT_NAMES_KEY]) if INPUT_NAMES_KEY in meta else {}
         if signature.get("task") == "classification":
             self.classes_ = np.array(signature.get("classes", []), dtype=object)
-            meta = self.session.get_modelmeta().custom_metadata_map
             if meta.get("modelyard_probabilities") == "true":  # only if the native model has them
                 self.predict_proba = self._predict_proba
 
     def _run(self, features: pd.DataFrame) -> list[Any]:
-        return self.session.run(None, onnx_feed(features, self.inputs, self.number_type))
+        feed = onnx_feed(features, self.inputs, self.number_type, self.names)
+        return self.session.run(None, feed)
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         out = np.asarray(self._run(features)[0])

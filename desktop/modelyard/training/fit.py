@@ -15,8 +15,9 @@ from modelyard.training.trainers import get_trainer
 TEST_FRACTION = 0.2
 
 
-def feature_inputs(run: Run) -> list[dict[str, Any]]:
-    """The columns a model learns from: numbers and categories, never the target or an ID.
+def feature_inputs(run: Run, ignored: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The columns a model learns from: numbers and categories, never the target, an ID or a
+    column whose role is `ignored` (R's row names, unless the review made them a feature).
 
     An integer column with a different value in every row is an identifier, not a measure.
     """
@@ -25,6 +26,7 @@ def feature_inputs(run: Run) -> list[dict[str, Any]]:
         {"name": c.name, "kind": c.kind}
         for c in run.dataset.columns
         if c.name != run.target
+        and c.name not in ignored
         and c.kind in NUMERIC_KINDS + CATEGORICAL_KINDS
         and not (c.kind == "integer" and n_rows > 20 and c.n_unique == n_rows)
     ]
@@ -95,7 +97,10 @@ def score(task: str, model, x, y) -> dict[str, float]:
 
 
 def fit_run(
-    run: Run, frame, on_epoch: Callable[[int, dict[str, float]], None] | None = None
+    run: Run,
+    frame,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    ignored: frozenset[str] = frozenset(),
 ) -> tuple[Any, dict[str, float], dict[str, Any]]:
     """Train the run's model on its dataset; return (model, metrics, signature).
 
@@ -103,7 +108,7 @@ def fit_run(
     """
     from sklearn.model_selection import train_test_split
 
-    inputs = feature_inputs(run)
+    inputs = feature_inputs(run, ignored)
     if not inputs:
         raise InvalidInputError(
             f"{run.dataset.label} has no numeric or categorical column besides '{run.target}'."

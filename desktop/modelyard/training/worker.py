@@ -38,7 +38,12 @@ def train(run_id: int) -> int:
             def log_epoch(epoch: int, values: dict[str, float]) -> None:
                 runs.log_metrics(store, run_id, values, step=epoch)
 
-            model, metrics, signature = fit_run(run, load_frame(store, run.dataset), log_epoch)
+            from modelyard.datasets.profile import get_profile
+
+            roles = get_profile(store, run.dataset).get("roles", {})
+            ignored = frozenset(c for c, r in roles.items() if r == "ignore")
+            frame = load_frame(store, run.dataset)
+            model, metrics, signature = fit_run(run, frame, log_epoch, ignored)
             blob = store.blobs.put_bytes(dumps_model(model))
             if not runs.finish(store, run_id, blob, signature, metrics):
                 print(f"Run {run_id} was stopped before it could finish.", file=sys.stderr)
@@ -91,4 +96,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from modelyard.exits import run_and_leave
+
+    run_and_leave(main)
