@@ -17,6 +17,7 @@ EXPECTED_FILES = {
     "kubernetes.yaml",
     "model.onnx",
     "modelyard_pyfunc.py",
+    "modelyard_serving.py",
     "python_env.yaml",
     "manifest.json",
     "model.skops",
