@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tarfile
 from pathlib import Path, PurePosixPath
 
@@ -32,7 +31,6 @@ def write_archive(folder: Path, out: Path, top: str) -> None:
 
     with tarfile.open(out, "w:gz") as tar:
         tar.add(folder, arcname=top, filter=clean)
-    os.chmod(out, 0o644)
 
 
 def read_members(path: Path) -> tuple[dict[str, str], dict]:

@@ -190,7 +190,6 @@ def export_bundle(
         files = _hash_tree(folder)
         manifest = manifest_for(version, files, onnx_outcome)
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        os.chmod(folder, 0o755)
         if archive:
             packed = staging / "bundle.tar.gz"
             write_archive(folder, packed, out.name[: -len(ARCHIVE_SUFFIX)] or "bundle")
