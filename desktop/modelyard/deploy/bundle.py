@@ -27,6 +27,7 @@ from modelyard.store.entities import Deployment, ModelVersion
 
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = "modelyard-bundle/1"
+SHOWN_NAMES = 5
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,36 @@ class Verification:
     def describe(self) -> str:
         if self.ok:
             return f"{self.path}: all files match manifest.json."
-        parts = [f"changed: {name}" for name in self.changed]
-        parts += [f"missing: {name}" for name in self.missing]
-        parts += [f"added: {name}" for name in self.added]
+        parts = [
+            _summarise(kind, names)
+            for kind, names in (
+                ("changed", self.changed),
+                ("missing", self.missing),
+                ("added", self.added),
+            )
+            if names
+        ]
         text = f"{self.path} does not match manifest.json — " + "; ".join(parts)
         if any("__pycache__/" in name for name in self.added):
             text += " (bytecode caches appear when the app runs without PYTHONDONTWRITEBYTECODE=1)"
+        venvs = sorted(
+            {name.rpartition("/")[0] for name in self.added if name.endswith("pyvenv.cfg")}
+        )
+        if venvs:
+            text += (
+                f" ({', '.join(v or '.' for v in venvs)} is a virtual environment inside the bundle;"
+                " create it beside the bundle instead, e.g. python -m venv ../bundle-venv)"
+            )
         return text
+
+
+def _summarise(kind: str, names: list[str]) -> str:
+    """All names when there are a few; else the count and the first few, so a `.venv` or a
+    log folder left in a bundle does not print a megabyte of names."""
+    if len(names) <= SHOWN_NAMES:
+        return f"{kind}: {', '.join(names)}"
+    first = ", ".join(names[:SHOWN_NAMES])
+    return f"{kind}: {len(names):,} files ({first} and {len(names) - SHOWN_NAMES:,} more)"
 
 
 def manifest_for(
