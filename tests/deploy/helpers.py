@@ -12,4 +12,5 @@ def load_serving_module(folder):
     finally:
         sys.dont_write_bytecode = before
         sys.modules.pop("modelyard_runtime", None)
+        sys.modules.pop("modelyard_serving", None)
     return module

@@ -17,6 +17,7 @@ EXPECTED_FILES = {
     "kubernetes.yaml",
     "model.onnx",
     "modelyard_pyfunc.py",
+    "modelyard_serving.py",
     "python_env.yaml",
     "manifest.json",
     "model.skops",
@@ -168,3 +169,17 @@ def test_bytecode_caches_are_reported_with_a_hint(bundle):
     result = verify_bundle(bundle.path)
     assert result.added == ["__pycache__/serve.cpython-311.pyc"]
     assert "PYTHONDONTWRITEBYTECODE=1" in result.describe()
+
+
+def test_a_long_list_of_differences_is_summarised(bundle):
+    venv = bundle.path / ".venv"
+    (venv / "lib").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    for i in range(2000):
+        (venv / "lib" / f"module_{i:04}.py").write_text("")
+    result = verify_bundle(bundle.path)
+    assert len(result.added) == 2001
+    text = result.describe()
+    assert len(text) < 1000
+    assert "added: 2,001 files (.venv/lib/module_0000.py" in text and "1,996 more" in text
+    assert ".venv is a virtual environment inside the bundle" in text

@@ -92,3 +92,11 @@ def test_readme_commands_use_a_real_row_of_the_dataset(store, bundle, churn):
     assert f'"contract": "{first["contract"]}"' in readme
     assert f'"tenure_months": {first["tenure_months"]}' in readme
     assert "Content-Type: text/csv" in readme and "Authorization: Bearer" in readme
+
+
+def test_the_readme_keeps_the_virtual_environment_out_of_the_bundle(bundle):
+    readme = (bundle.path / "README.md").read_text()
+    assert "python -m venv ../churn-model-venv" in readme
+    assert "../churn-model-venv/bin/uvicorn serve:app" in readme
+    assert "venv .venv" not in readme and ".venv/bin" not in readme
+    assert "modelyard bundle verify ." in readme and "POST http://127.0.0.1:8000/feedback" in readme

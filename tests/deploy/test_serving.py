@@ -17,8 +17,13 @@ def rows(store, churn):
 
 
 @pytest.fixture
-def client(bundle):
-    return TestClient(load_serving_module(bundle.path).app)
+def served(bundle):
+    return load_serving_module(bundle.path)
+
+
+@pytest.fixture
+def client(served):
+    return TestClient(served.app)
 
 
 def records(frame):
@@ -96,11 +101,12 @@ def test_metrics_count_requests_errors_rows_and_latency(client, rows):
 
 
 def test_every_prediction_request_is_logged_outside_the_bundle(
-    store, version, bundle, client, rows, request_log
+    store, version, bundle, served, client, rows, request_log
 ):
     expected = predict(store, version, rows)
     client.post("/predict", json={"records": records(rows)})
     client.post("/predict", json={"records": [{"x": 1}]})
+    served.REQUEST_LOG.flush()
     [log] = list(request_log.glob("requests-*.jsonl"))
     good, bad = (json.loads(line) for line in log.read_text().splitlines())
     assert good["status"] == 200 and good["model"] == "churn-model" and good["version"] == 1
@@ -109,6 +115,7 @@ def test_every_prediction_request_is_logged_outside_the_bundle(
     assert good["outputs"]["predictions"] == expected["predictions"]
     assert good["latency_ms"] >= 0
     assert bad["status"] == 422 and "missing column" in bad["error"]
+    assert "inputs" not in bad and json.loads(bad["body"]) == {"records": [{"x": 1}]}
     assert verify_bundle(bundle.path).ok
 
 
@@ -122,8 +129,11 @@ def test_default_request_log_is_not_inside_the_bundle(bundle, monkeypatch):
 
 def test_a_log_placed_inside_the_bundle_is_caught_by_verify(bundle, rows, monkeypatch):
     monkeypatch.setenv("MODELYARD_REQUEST_LOG", str(bundle.path / "logs"))
-    client = TestClient(load_serving_module(bundle.path).app)
-    assert client.post("/predict", json={"records": records(rows)}).status_code == 200
+    module = load_serving_module(bundle.path)
+    assert (
+        TestClient(module.app).post("/predict", json={"records": records(rows)}).status_code == 200
+    )
+    module.REQUEST_LOG.flush()
     result = verify_bundle(bundle.path)
     assert not result.ok and result.added[0].startswith("logs/requests-")
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from modelyard.cli import datasets_cmd
+from modelyard.cli import datasets_cmd, deploy_cmd
 from modelyard.cli.evaluate_cmd import add_evaluate_parser
 from modelyard.cli.format import table
 from modelyard.cli.registry_cmd import add_models_parser
@@ -91,42 +91,6 @@ def cmd_register(store, args) -> int:
     return 0
 
 
-def cmd_export(store, args) -> int:
-    from modelyard.deploy.bundle import export_bundle
-    from modelyard.registry.service import get_model_version
-
-    if args.version is None:
-        from modelyard.registry.aliases import resolve
-
-        version = resolve(store, args.model)  # MODEL (newest), MODEL:N or MODEL@ALIAS
-    else:
-        version = get_model_version(store, args.model, args.version)
-    bundle = export_bundle(
-        store,
-        version,
-        Path(args.out),
-        overwrite=args.force,
-        archive=args.archive,
-        onnx=not args.no_onnx,
-    )
-    print(
-        f"Exported {version.label} to {bundle.path} ({len(bundle.files) + 1} files, {bundle.size:,} bytes)."
-    )
-    print(bundle.onnx_text())
-    return 0
-
-
-def cmd_bundle_verify(_store, args) -> int:
-    from modelyard.deploy.bundle import verify_bundle
-
-    result = verify_bundle(Path(args.dir))
-    if result.ok:
-        print(result.describe())
-        return 0
-    print(result.describe(), file=sys.stderr)
-    return 1
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="modelyard",
@@ -175,20 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_parser(sub)
     add_evaluate_parser(sub)
 
-    p = sub.add_parser("export", help="export a model version as a deployment bundle")
-    p.add_argument("model")
-    p.add_argument("--version", type=int, help="default: the newest version")
-    p.add_argument("--out", required=True, help="the bundle folder to create")
-    p.add_argument("--force", action="store_true", help="replace an existing folder")
-    p.add_argument("--archive", action="store_true", help="write a .tar.gz instead of a folder")
-    p.add_argument("--no-onnx", action="store_true", help="skip the ONNX copy of the model")
-    p.set_defaults(func=cmd_export)
-
-    p = sub.add_parser("bundle", help="work with exported bundles")
-    bundle_sub = p.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
-    v = bundle_sub.add_parser("verify", help="check every file against the bundle's manifest")
-    v.add_argument("dir", help="a bundle folder or .tar.gz")
-    v.set_defaults(func=cmd_bundle_verify, needs_store=False)
+    deploy_cmd.add_parsers(sub)
 
     from modelyard.cli import monitor_cmd
     from modelyard.cli.telemetry_commands import add_parsers as add_telemetry_parsers

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tarfile
 from pathlib import Path, PurePosixPath
 
@@ -32,11 +31,15 @@ def write_archive(folder: Path, out: Path, top: str) -> None:
 
     with tarfile.open(out, "w:gz") as tar:
         tar.add(folder, arcname=top, filter=clean)
-    os.chmod(out, 0o644)
 
 
-def read_members(path: Path) -> tuple[dict[str, str], dict]:
-    """sha256 of every file under the archive's top folder, and its manifest.json.
+SIGNATURE_MEMBER = "manifest.sig"
+MAX_SIGNATURE_BYTES = 64 * 1024
+
+
+def read_members(path: Path) -> tuple[dict[str, str], dict, dict[str, bytes]]:
+    """sha256 of every file under the archive's top folder, its manifest.json, and the raw bytes
+    of manifest.json and (when there) manifest.sig, the signature over them.
 
     Names that are absolute or contain `..`, links and device files are refused before
     anything is read, so a crafted archive cannot point outside itself.
@@ -65,6 +68,7 @@ def read_members(path: Path) -> tuple[dict[str, str], dict]:
             raise InvalidInputError(f"{path} must hold exactly one bundle folder.")
         top = tops.pop()
         hashes: dict[str, str] = {}
+        raw: dict[str, bytes] = {}
         manifest = None
         for member in members:
             if not member.isfile():
@@ -73,10 +77,14 @@ def read_members(path: Path) -> tuple[dict[str, str], dict]:
             data = tar.extractfile(member)
             assert data is not None
             if rel == "manifest.json":
+                raw[rel] = data.read()
                 try:
-                    manifest = json.loads(data.read())
+                    manifest = json.loads(raw[rel])
                 except ValueError as exc:
                     raise InvalidInputError(f"{path}: manifest.json is damaged.") from exc
+                continue
+            if rel == SIGNATURE_MEMBER:
+                raw[rel] = data.read(MAX_SIGNATURE_BYTES + 1)  # longer is damaged, never read
                 continue
             digest = hashlib.sha256()
             while chunk := data.read(1 << 20):
@@ -84,4 +92,4 @@ def read_members(path: Path) -> tuple[dict[str, str], dict]:
             hashes[rel] = digest.hexdigest()
     if manifest is None:
         raise InvalidInputError(f"{path} has no manifest.json; it is not a Modelyard bundle.")
-    return hashes, manifest
+    return hashes, manifest, raw

@@ -26,7 +26,9 @@ from modelyard.store.blobs import sha256_file
 from modelyard.store.entities import Deployment, ModelVersion
 
 MANIFEST = "manifest.json"
+SIGNATURE_FILE = "manifest.sig"  # the signature over manifest.json; not listed in it
 BUNDLE_FORMAT = "modelyard-bundle/1"
+SHOWN_NAMES = 5
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Bundle:
     path: Path
     files: dict[str, dict[str, Any]]
     onnx: dict[str, Any] = field(default_factory=dict)
+    signed_by: str | None = None  # the signing key's id
 
     def onnx_text(self) -> str:
         if self.onnx.get("status") == "exported":
@@ -44,6 +47,14 @@ class Bundle:
         if self.onnx.get("status") == "not supported":
             return f"ONNX: not supported ({self.onnx['reason']})."
         return "ONNX: not requested."
+
+    def signature_text(self) -> str:
+        if self.signed_by is None:
+            return "Not signed."
+        return (
+            f"Signed with key {self.signed_by}; give the team that deploys the public key "
+            "(`modelyard bundle key --out FILE`) to check it with `modelyard bundle verify --key`."
+        )
 
     @property
     def size(self) -> int:
@@ -56,21 +67,65 @@ class Verification:
     changed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    signed_by: str | None = None  # the key id manifest.sig names, checked or not
+    signature_ok: bool | None = None  # None: no key was given to check it with
+    signature: str = ""  # the outcome of the check, as a clause
+
+    @property
+    def files_ok(self) -> bool:
+        return not (self.changed or self.missing or self.added)
 
     @property
     def ok(self) -> bool:
-        return not (self.changed or self.missing or self.added)
+        return self.files_ok and self.signature_ok is not False
 
     def describe(self) -> str:
         if self.ok:
-            return f"{self.path}: all files match manifest.json."
-        parts = [f"changed: {name}" for name in self.changed]
-        parts += [f"missing: {name}" for name in self.missing]
-        parts += [f"added: {name}" for name in self.added]
+            text = f"{self.path}: all files match manifest.json"
+            if self.signature_ok:
+                return f"{text}, and its {self.signature}."
+            if self.signed_by:
+                return (
+                    f"{text} (signed with key {self.signed_by}; check the signature with "
+                    "`modelyard bundle verify --key PUBKEY`)."
+                )
+            return text + "."
+        if self.files_ok:
+            return f"{self.path}: the files match manifest.json, but {self.signature}."
+        parts = [
+            _summarise(kind, names)
+            for kind, names in (
+                ("changed", self.changed),
+                ("missing", self.missing),
+                ("added", self.added),
+            )
+            if names
+        ]
+        if self.signature_ok is False:
+            parts.append(f"and {self.signature}")
+        elif self.signature_ok:
+            parts.append(f"the manifest's {self.signature}, so these files changed after signing")
         text = f"{self.path} does not match manifest.json — " + "; ".join(parts)
         if any("__pycache__/" in name for name in self.added):
             text += " (bytecode caches appear when the app runs without PYTHONDONTWRITEBYTECODE=1)"
+        venvs = sorted(
+            {name.rpartition("/")[0] for name in self.added if name.endswith("pyvenv.cfg")}
+        )
+        if venvs:
+            text += (
+                f" ({', '.join(v or '.' for v in venvs)} is a virtual environment inside the bundle;"
+                " create it beside the bundle instead, e.g. python -m venv ../bundle-venv)"
+            )
         return text
+
+
+def _summarise(kind: str, names: list[str]) -> str:
+    """All names when there are a few; else the count and the first few, so a `.venv` or a
+    log folder left in a bundle does not print a megabyte of names."""
+    if len(names) <= SHOWN_NAMES:
+        return f"{kind}: {', '.join(names)}"
+    first = ", ".join(names[:SHOWN_NAMES])
+    return f"{kind}: {len(names):,} files ({first} and {len(names) - SHOWN_NAMES:,} more)"
 
 
 def manifest_for(
@@ -166,16 +221,23 @@ def export_bundle(
     overwrite: bool = False,
     archive: bool = False,
     onnx: bool = True,
+    sign: bool = False,
 ) -> Bundle:
     """Write the bundle to a temporary folder beside `out`, then rename it into place.
 
     With `archive`, `out` becomes a `.tar.gz` (the suffix is added when missing) holding the
     bundle under one top folder; the archive is also written under a temporary name first.
+    With `sign`, manifest.sig holds the user's ed25519 signature over manifest.json.
     """
     out = Path(out).expanduser().resolve()
     if archive and not is_archive(out):
         out = out.with_name(out.name + ARCHIVE_SUFFIX)
     _check_destination(store, out, overwrite, archive)
+    signed_by = None
+    if sign:  # the key is made or read before anything is written
+        from modelyard.deploy import signing
+
+        signed_by = signing.public_key_id()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -189,8 +251,10 @@ def export_bundle(
         onnx_outcome = _write_contents(store, version, folder, onnx)
         files = _hash_tree(folder)
         manifest = manifest_for(version, files, onnx_outcome)
-        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        os.chmod(folder, 0o755)
+        manifest_bytes = json.dumps(manifest, indent=2).encode()
+        (folder / MANIFEST).write_bytes(manifest_bytes)
+        if sign:
+            (folder / SIGNATURE_FILE).write_bytes(signing.sign_manifest(manifest_bytes))
         if archive:
             packed = staging / "bundle.tar.gz"
             write_archive(folder, packed, out.name[: -len(ARCHIVE_SUFFIX)] or "bundle")
@@ -208,8 +272,8 @@ def export_bundle(
         ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    bundle = Bundle(out, files, onnx_outcome)
-    n_files = len(files) + 1
+    bundle = Bundle(out, files, onnx_outcome, signed_by)
+    n_files = len(files) + (2 if sign else 1)
     size = out.stat().st_size if archive else bundle.size
     with store.session() as session:
         session.add(
@@ -282,30 +346,56 @@ def _compare(path: Path, recorded: dict[str, Any], actual: dict[str, str]) -> Ve
     return result
 
 
-def verify_bundle(path: Path | str) -> Verification:
-    """Compare every file of a bundle folder or .tar.gz with the sha256 in its manifest."""
+def _check_signature(
+    result: Verification, manifest: bytes, signature: bytes | None, key: Path | str | None
+) -> Verification:
+    from modelyard.deploy import signing
+
+    result.signed_by = signing.signer(signature)
+    if key is not None:
+        check = signing.check_signature(manifest, signature, signing.load_public_key(key))
+        result.signature_ok, result.signature = check.ok, check.text
+    return result
+
+
+def verify_bundle(path: Path | str, key: Path | str | None = None) -> Verification:
+    """Compare every file of a bundle folder or .tar.gz with the sha256 in its manifest.
+
+    With `key` (an ed25519 public key file), manifest.sig must also be a valid signature over
+    manifest.json by that key: checksums catch accidents, the signature catches re-hashing.
+    """
     path = Path(path).expanduser().resolve()
+    if key is not None:
+        from modelyard.deploy import signing
+
+        signing.load_public_key(key)  # a bad key file is an error, not a failed verification
     if path.is_file() and is_archive(path):
-        actual, manifest = read_members(path)
-        return _compare(path, _recorded_files(manifest, path), actual)
+        actual, manifest, raw = read_members(path)
+        result = _compare(path, _recorded_files(manifest, path), actual)
+        return _check_signature(result, raw[MANIFEST], raw.get(SIGNATURE_FILE), key)
     manifest_path = path / MANIFEST
     if not path.is_dir():
         raise InvalidInputError(f"{path} is neither a bundle folder nor a .tar.gz bundle.")
     if not manifest_path.is_file():
         raise InvalidInputError(f"{path} has no {MANIFEST}; it is not a Modelyard bundle.")
     try:
-        manifest = json.loads(manifest_path.read_text())
+        manifest_bytes = manifest_path.read_bytes()
+        manifest = json.loads(manifest_bytes)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInputError(f"{manifest_path} is damaged and cannot be read.") from exc
     recorded = _recorded_files(manifest, manifest_path)
     actual = {}
+    signature = None
     for file in sorted(path.rglob("*")):
         rel = file.relative_to(path).as_posix()
         if file.is_symlink():
             actual[rel] = "symlink"  # never matches a recorded sha256
+        elif file.is_file() and rel == SIGNATURE_FILE:
+            with file.open("rb") as f:
+                signature = f.read(64 * 1024 + 1)  # longer is damaged, never read whole
         elif file.is_file() and rel != MANIFEST:
             actual[rel] = sha256_file(file)
-    return _compare(path, recorded, actual)
+    return _check_signature(_compare(path, recorded, actual), manifest_bytes, signature, key)
 
 
 def list_deployments(store: Store) -> list[Deployment]:

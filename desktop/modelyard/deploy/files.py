@@ -30,7 +30,7 @@ SERVING_PACKAGES = (
     "skops",
     "safetensors",  # the PyTorch MLP's weights inside model.skops
 )
-COPIED = ("serve.py", "modelyard_pyfunc.py")
+COPIED = ("serve.py", "modelyard_serving.py", "modelyard_pyfunc.py")
 RENDERED = (
     "Dockerfile",
     "README.md",

@@ -3,43 +3,59 @@
 Run it from this folder:  uvicorn serve:app --host 127.0.0.1 --port 8000
 
 Environment:
-  MODELYARD_API_TOKEN    when set, /predict, /metadata and /metrics need
-                         `Authorization: Bearer <token>`; /health and /ready stay open for probes.
-  MODELYARD_RUNTIME      `auto` (default: ONNX when model.onnx is here and onnxruntime is
-                         installed, else skops), `skops` or `onnx`.
-  MODELYARD_REQUEST_LOG  folder for the JSON-lines request log (default: ~/.modelyard-requests/
-                         <model>-v<version>, never inside this bundle); `off` disables it.
+  MODELYARD_API_TOKEN       when set, every path but /health and /ready (so /predict, /feedback,
+                            /metadata, /metrics, /docs and /openapi.json) needs
+                            `Authorization: Bearer <token>`; the probes stay open.
+  MODELYARD_RUNTIME         `auto` (default: ONNX when model.onnx is here and onnxruntime is
+                            installed, else skops), `skops` or `onnx`.
+  MODELYARD_REQUEST_LOG     folder for the JSON-lines request log (default: ~/.modelyard-requests/
+                            <model>-v<version>, never inside this bundle); `off` disables it.
+  MODELYARD_MAX_BODY_BYTES  largest request body accepted (default 33554432, 32 MiB).
+  MODELYARD_MAX_ROWS        most rows in one /predict or /feedback request (default 100000).
 """
 
 import hmac
 import io
 import json
+import logging
 import os
 import re
 import sys
-import threading
 import time
 import uuid
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import modelyard_runtime as runtime  # noqa: E402
+import modelyard_serving as serving  # noqa: E402
 
 SIGNATURE: dict[str, Any] = json.loads((HERE / "signature.json").read_text())
 MANIFEST: dict[str, Any] = json.loads((HERE / "manifest.json").read_text())
-NAME = f"{MANIFEST['model']['name']} v{MANIFEST['model']['version']}"
-OPEN_PATHS = ("/health", "/ready", "/docs", "/openapi.json")
-KNOWN_PATHS = (*OPEN_PATHS, "/predict", "/metadata", "/metrics")
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+MODEL, VERSION = MANIFEST["model"]["name"], MANIFEST["model"]["version"]
+NAME = f"{MODEL} v{VERSION}"
+OPEN_PATHS = ("/health", "/ready")
+KNOWN_PATHS = (
+    *OPEN_PATHS,
+    "/predict",
+    "/feedback",
+    "/metadata",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+)
+LOG = logging.getLogger("uvicorn.error")  # uvicorn prints it; without uvicorn, errors reach stderr
 
 
 class State:
@@ -48,105 +64,21 @@ class State:
     load_error: str | None = None
 
 
-class Metrics:
-    """Counters in Prometheus text format, with no dependency beyond the standard library."""
+class Refused(Exception):
+    """A request answered with an error status and a sentence."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests: dict[tuple[str, str, int], int] = {}
-        self.buckets: dict[str, list[int]] = {}
-        self.latency_sum: dict[str, float] = {}
-        self.latency_count: dict[str, int] = {}
-        self.rows = 0
-        self.errors: dict[str, int] = {}
-
-    def observe(self, method: str, path: str, status: int, seconds: float) -> None:
-        with self.lock:
-            key = (method, path, status)
-            self.requests[key] = self.requests.get(key, 0) + 1
-            counts = self.buckets.setdefault(path, [0] * len(LATENCY_BUCKETS))
-            for i, bound in enumerate(LATENCY_BUCKETS):
-                if seconds <= bound:
-                    counts[i] += 1
-            self.latency_sum[path] = self.latency_sum.get(path, 0.0) + seconds
-            self.latency_count[path] = self.latency_count.get(path, 0) + 1
-            if status >= 400:
-                kind = "client" if status < 500 else "server"
-                self.errors[kind] = self.errors.get(kind, 0) + 1
-
-    def render(self) -> str:
-        lines = [
-            "# HELP modelyard_requests_total HTTP requests by method, path and status.",
-            "# TYPE modelyard_requests_total counter",
-        ]
-        with self.lock:
-            for (method, path, status), n in sorted(self.requests.items()):
-                lines.append(
-                    f'modelyard_requests_total{{method="{method}",path="{path}",status="{status}"}} {n}'
-                )
-            lines += [
-                "# HELP modelyard_request_duration_seconds Request latency.",
-                "# TYPE modelyard_request_duration_seconds histogram",
-            ]
-            for path, counts in sorted(self.buckets.items()):
-                for bound, n in zip(LATENCY_BUCKETS, counts, strict=True):
-                    lines.append(
-                        f'modelyard_request_duration_seconds_bucket{{path="{path}",le="{bound}"}} {n}'
-                    )
-                total = self.latency_count[path]
-                lines.append(
-                    f'modelyard_request_duration_seconds_bucket{{path="{path}",le="+Inf"}} {total}'
-                )
-                lines.append(
-                    f'modelyard_request_duration_seconds_sum{{path="{path}"}} {self.latency_sum[path]:.6f}'
-                )
-                lines.append(f'modelyard_request_duration_seconds_count{{path="{path}"}} {total}')
-            lines += [
-                "# HELP modelyard_request_errors_total Requests answered with an error status.",
-                "# TYPE modelyard_request_errors_total counter",
-            ]
-            for kind in ("client", "server"):
-                lines.append(
-                    f'modelyard_request_errors_total{{kind="{kind}"}} {self.errors.get(kind, 0)}'
-                )
-            lines += [
-                "# HELP modelyard_predicted_rows_total Rows predicted.",
-                "# TYPE modelyard_predicted_rows_total counter",
-                f"modelyard_predicted_rows_total {self.rows}",
-            ]
-        return "\n".join(lines) + "\n"
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
 
 
-class RequestLog:
-    """Appends one JSON line per prediction request: inputs, outputs, status and latency."""
-
-    def __init__(self, setting: str | None) -> None:
-        self.lock = threading.Lock()
-        if setting and setting.strip().lower() == "off":
-            self.folder = None
-            return
-        if setting:
-            self.folder = Path(setting).expanduser()
-        else:
-            slug = re.sub(r"[^A-Za-z0-9._-]+", "-", NAME.replace(" v", "-v")).strip("-.") or "model"
-            self.folder = Path.home() / ".modelyard-requests" / slug
-
-    def write(self, entry: dict[str, Any]) -> None:
-        if self.folder is None:
-            return
-        line = json.dumps(entry, default=str)
-        path = self.folder / f"requests-{datetime.now(UTC):%Y-%m-%d}.jsonl"
-        try:
-            with self.lock:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                with path.open("a", encoding="utf-8") as f:
-                    f.write(line + "\n")
-        except OSError as exc:  # a full disk must not stop predictions; say so on stderr
-            print(f"modelyard: cannot write the request log {path}: {exc}", file=sys.stderr)
+def _default_log_folder() -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{MODEL}-v{VERSION}").strip("-.") or "model"
+    return Path.home() / ".modelyard-requests" / slug
 
 
-METRICS = Metrics()
-REQUEST_LOG = RequestLog(os.environ.get("MODELYARD_REQUEST_LOG"))
+METRICS = serving.Metrics()
+REQUEST_LOG = serving.RequestLog(os.environ.get("MODELYARD_REQUEST_LOG"), _default_log_folder())
 
 
 def _onnx_available() -> bool:
@@ -177,7 +109,31 @@ def _load_model() -> None:
 _load_model()  # before the first request: uvicorn serves only once this module is imported
 
 
-app = FastAPI(title=NAME, description="A model served from a Modelyard deployment bundle.")
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    yield
+    await run_in_threadpool(REQUEST_LOG.close)  # a clean stop loses no log line
+
+
+app = FastAPI(
+    title=NAME, description="A model served from a Modelyard deployment bundle.", lifespan=lifespan
+)
+
+
+def _refusal(request: Request, status: int, detail: str) -> JSONResponse:
+    LOG.info("%s %s answered %d: %s", request.method, request.url.path, status, detail)
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+@app.exception_handler(HTTPException)
+async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    return _refusal(request, exc.status_code, str(exc.detail))
+
+
+@app.exception_handler(Exception)
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    LOG.error("%s %s answered 500", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "the server failed on this request; see its log"}, 500)
 
 
 @app.middleware("http")
@@ -232,53 +188,217 @@ def metrics() -> PlainTextResponse:
     return PlainTextResponse(METRICS.render(), media_type="text/plain; version=0.0.4")
 
 
-def _read_rows(body: bytes, content_type: str) -> pd.DataFrame:
-    if content_type.startswith("text/csv"):
-        try:
-            frame = pd.read_csv(io.BytesIO(body))
-        except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise runtime.InputError("the body is not readable CSV with a header row") from exc
-        if frame.empty:
-            raise runtime.InputError("the CSV body has a header but no rows")
-        return runtime.prepare_features(frame, SIGNATURE["inputs"])
+def _too_many(n: int, limit: int) -> Refused:
+    return Refused(413, f"the body has {n:,} rows; this server takes at most {limit:,} per request")
+
+
+def _read_csv(body: bytes, limit: int, **options: Any) -> pd.DataFrame:
     try:
-        payload = json.loads(body)
+        frame = pd.read_csv(io.BytesIO(body), nrows=limit + 1, **options)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OverflowError) as exc:
+        raise Refused(422, "the body is not readable CSV with a header row") from exc
+    if frame.empty:
+        raise Refused(422, "the CSV body has a header but no rows")
+    if len(frame) > limit:
+        raise _too_many(len(frame), limit)  # read no further than one row past the limit
+    return frame
+
+
+def _records(body: bytes, limit: int, shape: str) -> list[Any]:
+    try:
+        payload = serving.loads(body)
+    except RecursionError as exc:
+        raise Refused(422, "the JSON body is nested too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        raise runtime.InputError("the body is not valid JSON") from exc
+        raise Refused(422, f"the body is not valid JSON ({exc})") from exc
     if not isinstance(payload, dict) or "records" not in payload:
-        raise runtime.InputError('send {"records": [{column: value, ...}, ...]} or a CSV body')
-    return runtime.records_to_frame(payload["records"], SIGNATURE["inputs"])
+        raise Refused(422, f"send {shape} or a CSV body")
+    records = payload["records"]
+    if not isinstance(records, list) or not records:
+        raise Refused(422, "'records' must be a non-empty list of objects")
+    if len(records) > limit:
+        raise _too_many(len(records), limit)
+    return records
 
 
-@app.post("/predict")
-async def predict(request: Request) -> dict[str, Any]:
+def _features(body: bytes, content_type: str) -> pd.DataFrame:
+    limit = serving.max_rows()
+    try:
+        if content_type.startswith("text/csv"):
+            return runtime.prepare_features(_read_csv(body, limit), SIGNATURE["inputs"])
+        records = _records(body, limit, '{"records": [{column: value, ...}, ...]}')
+        return runtime.records_to_frame(records, SIGNATURE["inputs"])
+    except runtime.InputError as exc:
+        raise Refused(422, str(exc)) from exc
+    except OverflowError as exc:
+        raise Refused(422, "a number in the body is too large for the model") from exc
+    except (ValueError, TypeError) as exc:
+        raise Refused(422, f"the rows cannot be read: {exc}") from exc
+
+
+def _answer(body: bytes, content_type: str, request_id: str) -> tuple[str, dict[str, Any]]:
+    """Parse and predict (in a worker thread): the response text and the log entry's fields."""
+    if State.model is None:
+        raise Refused(503, State.load_error or "the model is still loading")
+    features = _features(body, content_type)
+    try:
+        result = runtime.predict(State.model, features, SIGNATURE)
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a category never seen in training
+        raise Refused(422, f"the model cannot predict these rows: {exc}") from exc
+    ids = [f"{request_id}-{i}" for i in range(len(features))]
+    METRICS.add_rows(predicted=len(features))
+    text = serving.dumps({**result, "request_id": request_id, "ids": ids})
+    return text, {"ids": ids, "inputs": serving.frame_records(features), "outputs": result}
+
+
+PREDICT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["records"],
+                "properties": {
+                    "records": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": [c["name"] for c in SIGNATURE["inputs"]],
+                            "properties": {
+                                c["name"]: {
+                                    "integer": {"type": "number"},
+                                    "float": {"type": "number"},
+                                    "boolean": {"type": "boolean"},
+                                }.get(c["kind"], {"type": "string"})
+                                for c in SIGNATURE["inputs"]
+                            },
+                        },
+                    }
+                },
+            }
+        },
+        "text/csv": {"schema": {"type": "string"}},
+    },
+}
+FEEDBACK_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["records"],
+                "properties": {
+                    "records": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "label"],
+                            "properties": {"id": {"type": "string"}, "label": {}},
+                        },
+                    }
+                },
+            }
+        },
+        "text/csv": {"schema": {"type": "string"}},
+    },
+}
+ERRORS = {
+    401: {"description": "The API token is missing or wrong."},
+    413: {"description": "The body or its number of rows is over the server's limit."},
+    422: {"description": "The body does not fit; the detail says why."},
+}
+
+
+@app.post(
+    "/predict",
+    openapi_extra={"requestBody": PREDICT_BODY},
+    responses={**ERRORS, 503: {"description": "The model is not loaded."}},
+)
+async def predict(request: Request) -> Response:
     started = time.perf_counter()
     entry: dict[str, Any] = {
+        "type": "prediction",
         "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "request_id": uuid.uuid4().hex,
-        "model": MANIFEST["model"]["name"],
-        "version": MANIFEST["model"]["version"],
+        "model": MODEL,
+        "version": VERSION,
     }
-    body = await request.body()
+    seen = bytearray()
     try:
-        if State.model is None:
-            raise HTTPException(503, detail=State.load_error or "the model is still loading")
-        try:
-            features = _read_rows(body, request.headers.get("content-type", ""))
-        except runtime.InputError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        entry["inputs"] = json.loads(features.to_json(orient="records"))
-        try:
-            result = runtime.predict(State.model, features, SIGNATURE)
-        except ValueError as exc:  # e.g. a category the model never saw, with no fallback
-            raise HTTPException(422, detail=f"the model cannot predict these rows: {exc}") from exc
-        METRICS.rows += len(features)
-        entry.update(status=200, outputs=result)
-        return result
-    except HTTPException as exc:
-        entry.update(status=exc.status_code, error=exc.detail)
-        entry.setdefault("inputs", body.decode("utf-8", "replace")[:10_000])
-        raise
+        body = await serving.read_body(request, serving.max_body_bytes(), seen)
+        text, logged = await run_in_threadpool(
+            _answer, body, request.headers.get("content-type", ""), entry["request_id"]
+        )
+        entry.update(logged, status=200)
+        return Response(text, media_type="application/json")
+    except serving.TooLarge as exc:
+        entry.update(status=413, error=str(exc))
+        return _refusal(request, 413, str(exc))
+    except Refused as exc:
+        entry.update(status=exc.status, error=exc.detail)
+        return _refusal(request, exc.status, exc.detail)
+    except Exception as exc:
+        entry.update(status=500, error=f"{type(exc).__name__}: {exc}")
+        return await server_error(request, exc)
     finally:
+        if entry["status"] != 200:
+            entry["body"] = seen[: serving.LOGGED_BODY_CHARS * 4].decode("utf-8", "replace")[
+                : serving.LOGGED_BODY_CHARS
+            ]
         entry["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
         REQUEST_LOG.write(entry)
+
+
+def _label(value: Any) -> bool:
+    if isinstance(value, float):
+        return value == value and abs(value) != float("inf")
+    return isinstance(value, str | int | bool)
+
+
+def _feedback(body: bytes, content_type: str) -> list[dict[str, Any]]:
+    """The {id, label} pairs of a feedback body (in a worker thread), or a 422 saying why not."""
+    limit = serving.max_rows()
+    if content_type.startswith("text/csv"):
+        frame = _read_csv(body, limit, dtype={"id": str})
+        missing = [c for c in ("id", "label") if c not in frame.columns]
+        if missing:
+            raise Refused(
+                422, f"the CSV body needs the columns id and label; missing: {', '.join(missing)}"
+            )
+        records = serving.frame_records(frame[["id", "label"]])
+    else:
+        records = _records(body, limit, '{"records": [{"id": ..., "label": ...}, ...]}')
+    for n, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise Refused(422, f"record {n} must be an object with an id and a label")
+        if not isinstance(record.get("id"), str) or not record["id"]:
+            raise Refused(
+                422, f"record {n} needs an 'id': the row id string from a /predict answer"
+            )
+        if not _label(record.get("label")):
+            raise Refused(422, f"record {n} needs a 'label': a string, number or true/false")
+    return [{"id": r["id"], "label": r["label"]} for r in records]
+
+
+@app.post("/feedback", openapi_extra={"requestBody": FEEDBACK_BODY}, responses=ERRORS)
+async def feedback(request: Request) -> dict[str, int]:
+    try:
+        body = await serving.read_body(request, serving.max_body_bytes(), bytearray())
+        records = await run_in_threadpool(_feedback, body, request.headers.get("content-type", ""))
+    except serving.TooLarge as exc:
+        raise HTTPException(413, str(exc)) from exc
+    except Refused as exc:
+        raise HTTPException(exc.status, exc.detail) from exc
+    REQUEST_LOG.write(
+        {
+            "type": "feedback",
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "model": MODEL,
+            "version": VERSION,
+            "records": records,
+        }
+    )
+    METRICS.add_rows(feedback=len(records))
+    return {"accepted": len(records)}
