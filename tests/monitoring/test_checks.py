@@ -186,3 +186,30 @@ def test_reference_needs_a_dataset(store, version, sample_csv):
     plain = type(version)(**{**version.__dict__, "dataset": None})
     with pytest.raises(InvalidInputError, match="without a dataset"):
         check(store, plain, data=str(sample_csv))
+
+
+def test_a_served_bundle_feeds_its_own_monitoring(store, version, churn_frame, tmp_path, monkeypatch):
+    """predict → row ids → POST /feedback → the request log checked with real accuracy."""
+    from fastapi.testclient import TestClient
+
+    from modelyard.deploy.bundle import export_bundle
+    from tests.deploy.helpers import load_serving_module
+
+    log = tmp_path / "log"
+    monkeypatch.setenv("MODELYARD_REQUEST_LOG", str(log))
+    monkeypatch.setenv("MODELYARD_RUNTIME", "skops")
+    monkeypatch.delenv("MODELYARD_API_TOKEN", raising=False)
+    bundle = export_bundle(store, version, tmp_path / "bundle", onnx=False)
+    frame = churn_frame.head(60)
+    rows = json.loads(frame.drop(columns=["churn"]).to_json(orient="records"))
+    with TestClient(load_serving_module(bundle.path).app) as client:
+        ids = []
+        for start in range(0, 60, 20):
+            answer = client.post("/predict", json={"records": rows[start : start + 20]}).json()
+            ids += answer["ids"]
+        labels = [{"id": i, "label": label} for i, label in zip(ids[:40], frame["churn"], strict=False)]
+        assert client.post("/feedback", json={"records": labels}).json() == {"accepted": 40}
+    report = check(store, version, requests=str(log)).report
+    assert report["current_rows"] == 60
+    assert report["performance"]["labelled_rows"] == 40
+    assert report["estimated"]["rows"] == 60
