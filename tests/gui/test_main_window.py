@@ -75,7 +75,7 @@ def test_dropping_a_bad_file_shows_the_error_and_writes_nothing(window, qtbot, s
 
 
 def test_new_run_dialog_suggests_task_and_refuses_bad_params(window, store, churn):
-    from modelyard.gui.train_dialog import NewRunDialog
+    from modelyard.gui.pages.runs.train_dialog import NewRunDialog
 
     dialog = NewRunDialog(store, [churn], churn, window)
     assert dialog.target.currentData() == "churn"
@@ -95,7 +95,7 @@ def test_new_run_dialog_suggests_task_and_refuses_bad_params(window, store, chur
 def test_a_run_started_from_the_gui_finishes_while_the_window_stays_responsive(
     window, qtbot, store, churn
 ):
-    from modelyard.gui.train_dialog import NewRunDialog
+    from modelyard.gui.pages.runs.train_dialog import NewRunDialog
 
     window.show_page(window.datasets_page)
     window.refresh_current()

@@ -7,7 +7,7 @@ import time
 from PySide6.QtCore import QTimer
 
 from modelyard.gui import charts
-from modelyard.gui.pages.resources import ResourcesPage
+from modelyard.gui.pages.resources.page import ResourcesPage
 from modelyard.telemetry.gpu import GpuMonitor
 from modelyard.telemetry.machine import MachineMonitor, RunProcess
 from modelyard.telemetry.prices import load_prices
