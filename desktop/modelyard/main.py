@@ -31,9 +31,19 @@ def main(argv: list[str] | None = None) -> int:
         from modelyard.training.sweep_driver import main as sweep_main
 
         return sweep_main(args[1:])
+    if args[0] == "_serve":  # a bundle's app, served from the bundle folder (the cwd)
+        return _serve(int(args[1]))
     from modelyard.cli.main import main as cli_main
 
     return cli_main(args)
+
+
+def _serve(port: int) -> int:
+    import uvicorn
+
+    sys.path.insert(0, os.getcwd())
+    uvicorn.run("serve:app", host="127.0.0.1", port=port)
+    return 0
 
 
 def _display_available() -> bool:
