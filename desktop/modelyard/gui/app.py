@@ -62,6 +62,8 @@ def run(argv: list[str] | None = None) -> int:
             return
         opened.append(store)
         window.attach_store(store)
+        if store.upgrade_notice:
+            window.notify(store.upgrade_notice)
         if not benchmark:
             offer_sample(window)
 
