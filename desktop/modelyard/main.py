@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         from modelyard.gui.app import run
 
         return run()
+    if args[0] == "--self-test":
+        from modelyard.gui.self_test import run as self_test
+
+        return self_test()
     if args[0] == "_worker":  # frozen builds start workers through the app binary
         from modelyard.training.worker import main as worker_main
 
