@@ -8,7 +8,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args:
+    files = _data_files(args)
+    if not args or files:  # `Modelyard data.csv` (Open with… in a file manager): import flow
         if not _display_available():
             print(
                 "error: no display to open the app on; use a subcommand instead "
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         from modelyard.gui.app import run
 
-        return run()
+        return run(open_files=files)
     if args[0] == "--self-test":
         from modelyard.gui.self_test import run as self_test
 
@@ -40,6 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     from modelyard.cli.main import main as cli_main
 
     return cli_main(args)
+
+
+def _data_files(args: list[str]) -> list[str]:
+    """The arguments when every one is an existing data file the app imports, else []."""
+    from pathlib import Path
+
+    from modelyard.datasets.readers import is_supported
+
+    if not args or any(a.startswith("-") for a in args):
+        return []
+    paths = [Path(a) for a in args]
+    ok = all(p.is_file() and is_supported(p) for p in paths)
+    return [str(p.resolve()) for p in paths] if ok else []
 
 
 def _serve(port: int) -> int:
