@@ -63,7 +63,7 @@ def modelyard_side(app, store, run_id: int, n_frames: int, n_points: int) -> dic
     from PySide6.QtCore import QThreadPool
 
     from modelyard.gui.charts import pg
-    from modelyard.gui.metric_curves import MetricCurves
+    from modelyard.gui.pages.runs.metric_curves import MetricCurves
     from modelyard.tracking.runs import get_run
 
     pg()  # the app imports pyqtgraph on a thread at start-up; not part of this figure

@@ -117,7 +117,7 @@ def modelyard_side(home: Path) -> dict:
     from PySide6.QtCore import Qt, QThreadPool
     from PySide6.QtWidgets import QApplication
 
-    from modelyard.gui.pages.runs import RunsPage
+    from modelyard.gui.pages.runs.page import RunsPage
     from modelyard.store import open_store
     from modelyard.tracking.run_table import run_rows
 

@@ -16,7 +16,9 @@ def make(n: int = 2000, seed: int = 7) -> pd.DataFrame:
     tenure = rng.integers(1, 73, n)
     contract = rng.choice(["month-to-month", "one year", "two year"], n, p=[0.55, 0.25, 0.2])
     internet = rng.choice(["fiber", "dsl", "none"], n, p=[0.45, 0.4, 0.15])
-    monthly = np.round(20 + (internet == "fiber") * 45 + (internet == "dsl") * 25 + rng.normal(0, 8, n), 2)
+    monthly = np.round(
+        20 + (internet == "fiber") * 45 + (internet == "dsl") * 25 + rng.normal(0, 8, n), 2
+    )
     support_calls = rng.poisson(1.5, n)
     paperless = rng.random(n) < 0.6
     senior = rng.random(n) < 0.16

@@ -17,7 +17,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: list[str]) -> int:
-    if not args:
+    files = _data_files(args)
+    if not args or files:  # `Modelyard data.csv` (Open with… in a file manager): import flow
         if not _display_available():
             print(
                 "error: no display to open the app on; use a subcommand instead "
@@ -27,7 +28,11 @@ def _dispatch(args: list[str]) -> int:
             return 2
         from modelyard.gui.app import run
 
-        return run()
+        return run(open_files=files)
+    if args[0] == "--self-test":
+        from modelyard.gui.self_test import run as self_test
+
+        return self_test()
     if args[0] == "_worker":  # frozen builds start workers through the app binary
         from modelyard.training.worker import main as worker_main
 
@@ -40,9 +45,32 @@ def _dispatch(args: list[str]) -> int:
         from modelyard.training.sweep_driver import main as sweep_main
 
         return sweep_main(args[1:])
+    if args[0] == "_serve":  # a bundle's app, served from the bundle folder (the cwd)
+        return _serve(int(args[1]))
     from modelyard.cli.main import main as cli_main
 
     return cli_main(args)
+
+
+def _data_files(args: list[str]) -> list[str]:
+    """The arguments when every one is an existing data file the app imports, else []."""
+    from pathlib import Path
+
+    from modelyard.datasets.readers import is_supported
+
+    if not args or any(a.startswith("-") for a in args):
+        return []
+    paths = [Path(a) for a in args]
+    ok = all(p.is_file() and is_supported(p) for p in paths)
+    return [str(p.resolve()) for p in paths] if ok else []
+
+
+def _serve(port: int) -> int:
+    import uvicorn
+
+    sys.path.insert(0, os.getcwd())
+    uvicorn.run("serve:app", host="127.0.0.1", port=port)
+    return 0
 
 
 def _display_available() -> bool:

@@ -43,14 +43,21 @@ def blob_dir(home: Path | None = None) -> Path:
 
 
 def resources_dir() -> Path:
-    """Shipped resources: icons, sample data. Works from a checkout and a PyInstaller build."""
+    """Shipped resources: icons, themes, sample data.
+
+    Found in a PyInstaller build (beside the binary's modules), a checkout (the top-level
+    resources/ folder) or an installed wheel (the `modelyard.resources` package).
+    """
     override = os.environ.get("MODELYARD_RESOURCES")
     if override:
         return Path(override)
     frozen_root = getattr(sys, "_MEIPASS", None)
     if frozen_root:
         return Path(frozen_root) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    checkout = Path(__file__).resolve().parents[2] / "resources"
+    if (checkout / "themes").is_dir():
+        return checkout
+    return Path(__file__).resolve().parent / "resources"
 
 
 def sample_dataset() -> Path:

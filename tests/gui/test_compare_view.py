@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from modelyard.gui.compare_view import DIFFERS_BACKGROUND, CompareView
+from modelyard.gui.pages.runs.compare_view import DIFFERS_BACKGROUND, CompareView
 from modelyard.tracking.compare import metric_keys
 from modelyard.tracking.runs import create_tracked_run, get_run, log_metrics
 
@@ -358,7 +358,7 @@ def test_importing_the_view_leaves_pyqtgraph_unloaded():
     import sys
 
     code = (
-        "import sys, modelyard.gui.compare_view, modelyard.gui.compare_charts\n"
+        "import sys, modelyard.gui.pages.runs.compare_view, modelyard.gui.pages.runs.compare_charts\n"
         "assert 'pyqtgraph' not in sys.modules, 'pyqtgraph imported with the module'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

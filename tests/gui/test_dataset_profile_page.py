@@ -41,7 +41,7 @@ def test_personal_data_choice_applies_to_dropped_files(window, qtbot, store, tmp
 
 def test_compare_and_delete_versions(window, store, tmp_path):
     from modelyard.datasets.service import get_version, import_file
-    from modelyard.gui import version_actions
+    from modelyard.gui.pages.datasets import version_actions
 
     path = tmp_path / "d.csv"
     path.write_text("a,b\n1,x\n2,y\n")
@@ -65,7 +65,7 @@ def test_compare_and_delete_versions(window, store, tmp_path):
 
 
 def test_delete_refuses_a_version_a_run_used(window, store, churn):
-    from modelyard.gui import version_actions
+    from modelyard.gui.pages.datasets import version_actions
     from tests.conftest import train_in_process
 
     train_in_process(store, churn)

@@ -47,7 +47,7 @@ def test_filter_compare_and_rerun_from_the_runs_page(window, qtbot, store, churn
 
 
 def test_budget_dialog_and_warning_banner(window, qtbot, store, finished_run, monkeypatch):
-    from modelyard.gui.budget_dialog import BudgetDialog
+    from modelyard.gui.pages.costs.budget_dialog import BudgetDialog
     from modelyard.telemetry.budgets import all_budgets
 
     dialog = BudgetDialog(store, "Default", window)

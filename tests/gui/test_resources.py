@@ -2,34 +2,31 @@
 
 import csv
 import os
-import time
-
-from PySide6.QtCore import QTimer
+import threading
 
 from modelyard.gui import charts
-from modelyard.gui.pages.resources import ResourcesPage
+from modelyard.gui.pages.resources.page import ResourcesPage
 from modelyard.telemetry.gpu import GpuMonitor
 from modelyard.telemetry.machine import MachineMonitor, RunProcess
 from modelyard.telemetry.prices import load_prices
 from tests.telemetry.fake_nvml import FakeGpu, FakeNvml
 
 
-def test_live_charts_receive_samples_and_the_window_stays_responsive(window, qtbot):
-    gaps, last = [], [time.perf_counter()]
+def test_live_charts_receive_samples_and_the_window_stays_responsive(window, qtbot, monkeypatch):
+    # Responsiveness by construction, not by the clock (benchmarks/gui_stalls.py times it):
+    # every sample is taken on a thread other than the GUI's.
+    sampled_on = []
+    real_sample = MachineMonitor.sample
 
-    def tick():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
+    def sample(self, *args, **kwargs):
+        sampled_on.append(threading.get_ident())
+        return real_sample(self, *args, **kwargs)
 
-    probe = QTimer(interval=20)
-    probe.timeout.connect(tick)
-    probe.start()
+    monkeypatch.setattr(MachineMonitor, "sample", sample)
     window.start_resource_feed(interval_ms=150)
     window.show_page(window.resources_page)
     page = window.resources_page
     qtbot.waitUntil(lambda: page.point_count("cpu/total") >= 4, timeout=20000)
-    probe.stop()
     assert not page.is_empty_shown
     assert page.point_count("cpu/core 0") >= 4 and page.point_count("memory/memory used") >= 4
     assert "gpu0" not in page.plots  # no NVML on this machine: no GPU charts
@@ -37,7 +34,7 @@ def test_live_charts_receive_samples_and_the_window_stays_responsive(window, qtb
     assert "NVML" in page.notes.text()
     page.window_box.setCurrentIndex(1)
     assert page.plots["cpu"].viewRange()[0][0] == -3600
-    assert max(gaps) < 1.0, f"event loop stalled for {max(gaps):.2f} s"
+    assert sampled_on and threading.get_ident() not in sampled_on
 
 
 def test_gpu_charts_and_run_usage_appear_with_nvml(qtbot):

@@ -44,7 +44,7 @@ def test_closing_the_review_saves_nothing(window, qtbot, store, tmp_path):
 
 def test_review_of_an_r_csv_shows_the_renames_and_ignores_row_names(qtbot, tmp_path):
     from modelyard.datasets.review import preview_file
-    from modelyard.gui.review_dialog import ReviewDialog
+    from modelyard.gui.pages.datasets.review_dialog import ReviewDialog
 
     path = tmp_path / "r.csv"
     path.write_text('"","a","a"\n"1",1,2\n"2",3,4\n')

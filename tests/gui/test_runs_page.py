@@ -111,7 +111,7 @@ with modelyard.start_run(name="from-gui") as run:
 
 @pytest.mark.slow
 def test_a_script_started_from_the_gui_is_followed_live(window, qtbot, store, tmp_path):
-    from modelyard.gui.script_dialog import RunScriptDialog
+    from modelyard.gui.pages.runs.script_dialog import RunScriptDialog
 
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
@@ -151,7 +151,7 @@ def test_a_script_started_from_the_gui_is_followed_live(window, qtbot, store, tm
 
 
 def test_the_script_dialog_refuses_what_it_cannot_run(window, store, tmp_path):
-    from modelyard.gui.script_dialog import RunScriptDialog
+    from modelyard.gui.pages.runs.script_dialog import RunScriptDialog
     from tests.conftest import store_snapshot
 
     before = store_snapshot(store)
@@ -196,7 +196,7 @@ def test_a_run_waiting_for_a_slot_says_so(window, qtbot, store, tmp_path):
 
 
 def test_dropping_a_script_on_the_window_offers_to_run_it(window, store, tmp_path, monkeypatch):
-    from modelyard.gui.script_dialog import RunScriptDialog
+    from modelyard.gui.pages.runs.script_dialog import RunScriptDialog
     from tests.gui.test_main_window import drop
 
     offered = []

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_grid_sweep_from_the_dialog_fills_the_sweeps_page(window, qtbot, store, churn):
-    from modelyard.gui.sweep_dialog import NewSweepDialog
+    from modelyard.gui.pages.sweeps.sweep_dialog import NewSweepDialog
 
     dialog = NewSweepDialog(store, [churn], churn, window)
     dialog.target.setCurrentIndex(dialog.target.findData("churn"))

@@ -80,3 +80,73 @@ def test_downgrading_0007_drops_script_runs_with_their_models(store, finished_ru
         assert get_run(again, finished_run.id).metrics == finished_run.metrics
     finally:
         again.close()
+
+
+def _store_at_first_revision(home):
+    """A store made by the first Modelyard (schema 0001) that holds a dataset and a run."""
+    from sqlalchemy import create_engine
+
+    from modelyard import paths
+
+    home.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(paths.store_url(home))
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO datasets (id, name, created_at) VALUES (1, 'churn', '2025-01-01 10:00:00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO dataset_versions (id, dataset_id, version, content_hash, source_name,"
+            " source_size, n_rows, n_cols, columns, created_at) VALUES (1, 1, 1, 'ab', 'c.csv',"
+            " 10, 5, 2, '[]', '2025-01-01 10:00:00')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO runs (id, dataset_version_id, target, task, model_kind, params, seed,"
+            " status, created_at) VALUES (1, 1, 'y', 'classification', 'random_forest', '{}',"
+            " 0, 'finished', '2025-01-01 10:00:00')"
+        )
+    engine.dispose()
+
+
+def test_a_first_revision_store_is_backed_up_then_migrated_with_its_data(home):
+    _store_at_first_revision(home)
+    store = open_store(home)
+    try:
+        assert store.schema_revision() == HEAD_REVISION
+        run = get_run(store, 1)
+        assert run.status == "finished" and run.model_kind == "random_forest"
+        assert "schema 0001" in store.upgrade_notice
+        backups = list(home.glob("*.backup-0001-*"))
+        assert len(backups) == 1 and str(backups[0]) in store.upgrade_notice
+    finally:
+        store.close()
+    import sqlite3
+
+    kept = sqlite3.connect(backups[0])
+    try:
+        assert kept.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert kept.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+    finally:
+        kept.close()
+    again = open_store(home)  # already at head: no second backup, no notice
+    try:
+        assert again.upgrade_notice is None and len(list(home.glob("*.backup-*"))) == 1
+    finally:
+        again.close()
+
+
+def test_a_store_from_a_newer_modelyard_is_refused_and_left_unchanged(store, home):
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0042'")
+    store.engine.dispose()
+    database = next(home.glob("*.db"))
+    before = database.read_bytes()
+    with pytest.raises(StoreError) as refused:
+        open_store(home)
+    message = str(refused.value)
+    assert "newer Modelyard (schema 0042)" in message and f"reads schema {HEAD_REVISION}" in message
+    assert "\n" not in message
+    assert database.read_bytes() == before
+    assert not list(home.glob("*.backup-*"))

@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             from modelyard.store import open_store
 
             store = open_store()
+            if store.upgrade_notice:
+                print(store.upgrade_notice, file=sys.stderr)
         return args.func(store, args)
     except ModelyardError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -65,6 +65,22 @@ def _call(url: str, body: bytes | None = None) -> tuple[int, Any]:
         return exc.code, json.loads(exc.read() or b"null")
 
 
+def serve_command(port: int) -> list[str]:
+    """The bundle server's command line: the app binary's `_serve` verb when frozen."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "_serve", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "serve:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
 def _wait_ready(url: str, process: subprocess.Popen, progress: Progress) -> dict:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
@@ -107,7 +123,7 @@ def serve_and_probe(
     progress.report(0.05, "Starting the bundle's app")
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "serve:app", "--host", "127.0.0.1", "--port", str(port)],
+        serve_command(port),
         cwd=folder,
         env=env,
         stdout=subprocess.DEVNULL,

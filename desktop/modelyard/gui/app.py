@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 from modelyard import paths
 
@@ -30,7 +31,9 @@ def offer_sample(window) -> None:
         window.import_files([sample])
 
 
-def run(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> int:
+    """The app; `open_files` (paths from the command line or a file manager) go through the
+    import flow once the store is open."""
     from PySide6.QtCore import QCoreApplication, QEvent, QObject, QThreadPool, QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
@@ -62,7 +65,11 @@ def run(argv: list[str] | None = None) -> int:
             return
         opened.append(store)
         window.attach_store(store)
-        if not benchmark:
+        if store.upgrade_notice:
+            window.notify(store.upgrade_notice)
+        if open_files:
+            window.import_files([Path(f) for f in open_files])
+        elif not benchmark:
             offer_sample(window)
 
     benchmark = bool(os.environ.get("MODELYARD_EXIT_AFTER_PAINT"))

@@ -23,16 +23,16 @@ from PySide6.QtWidgets import (
 from modelyard.datasets.readers import SUPPORTED
 from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page, dropped_files
-from modelyard.gui.pages.costs import CostsPage
-from modelyard.gui.pages.datasets import DatasetsPage
-from modelyard.gui.pages.deployments import DeploymentsPage
-from modelyard.gui.pages.evaluation import EvaluationPage
-from modelyard.gui.pages.models import ModelsPage
+from modelyard.gui.pages.costs.page import CostsPage
+from modelyard.gui.pages.datasets.page import DatasetsPage
+from modelyard.gui.pages.deployments.page import DeploymentsPage
+from modelyard.gui.pages.evaluation.page import EvaluationPage
+from modelyard.gui.pages.models.page import ModelsPage
 from modelyard.gui.pages.monitoring.page import MonitoringPage
-from modelyard.gui.pages.resources import ResourcesPage
-from modelyard.gui.pages.runs import RunsPage
-from modelyard.gui.pages.settings import SettingsPage
-from modelyard.gui.pages.sweeps import SweepsPage
+from modelyard.gui.pages.resources.page import ResourcesPage
+from modelyard.gui.pages.runs.page import RunsPage
+from modelyard.gui.pages.settings.page import SettingsPage
+from modelyard.gui.pages.sweeps.page import SweepsPage
 from modelyard.gui.widgets import Banner
 
 if TYPE_CHECKING:
@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
         batch = self._import_batch
         privacy = self.datasets_page.privacy_choice()
         if self.datasets_page.review_check.isChecked():
-            from modelyard.gui import review_flow
+            from modelyard.gui.pages.datasets import review_flow
 
             return review_flow.start(self, path, name, privacy)
         strip = self.datasets_page.progress
@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
     # ---- runs -------------------------------------------------------------------------
     def open_new_run_dialog(self, selected=None) -> None:
         from modelyard.datasets.service import list_datasets
-        from modelyard.gui.train_dialog import NewRunDialog
+        from modelyard.gui.pages.runs.train_dialog import NewRunDialog
 
         if not self._need_store():
             return
@@ -355,7 +355,7 @@ class MainWindow(QMainWindow):
 
     def open_new_sweep_dialog(self) -> None:
         from modelyard.datasets.service import list_datasets
-        from modelyard.gui.sweep_dialog import NewSweepDialog
+        from modelyard.gui.pages.sweeps.sweep_dialog import NewSweepDialog
 
         if not self._need_store():
             return
@@ -383,7 +383,7 @@ class MainWindow(QMainWindow):
         self.notify(f"Sweep {sweep.id} started: {sweep.n_trials} trials of {sweep.models_text}.")
 
     def open_run_script_dialog(self, script: Path | None = None) -> None:
-        from modelyard.gui.script_dialog import RunScriptDialog
+        from modelyard.gui.pages.runs.script_dialog import RunScriptDialog
         from modelyard.training.queue import gpu_count
 
         if not self._need_store():

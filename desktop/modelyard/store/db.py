@@ -147,32 +147,82 @@ class Store:
             return None
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest revision (a no-op when it is already there)."""
-        if self.schema_revision() == HEAD_REVISION:
+        """Bring the schema to the newest revision (a no-op when it is already there).
+
+        An older store is copied next to itself first (`upgrade_notice` then says where); a
+        store from a newer Modelyard is refused before anything is touched.
+        """
+        current = self.schema_revision()
+        if current == HEAD_REVISION:
             return
         from alembic.util import CommandError
 
-        from modelyard.store.migrations import upgrade_to_head
+        from modelyard.store.migrations import known_revisions, upgrade_to_head
 
+        if current is not None and current not in known_revisions():
+            raise StoreError(_newer_store_message(self.url, current))
+        backup = self._backup(current) if current is not None else None
         try:
             upgrade_to_head(self.engine)
         except CommandError as exc:
-            raise StoreError(
-                f"The store at {self.url} was written by a newer Modelyard "
-                f"(schema {self.schema_revision()}); update Modelyard to open it."
-            ) from exc
+            raise StoreError(_newer_store_message(self.url, current)) from exc
         except SQLAlchemyError as exc:
             raise StoreError(f"The store at {self.url} cannot be opened: {_reason(exc)}") from exc
         except RuntimeError as exc:
             raise StoreError(
                 f"The store at {self.url} cannot be upgraded ({exc}); it was left unchanged."
             ) from exc
+        if backup is not None:
+            self.upgrade_notice = (
+                f"The store was upgraded from schema {current} to {HEAD_REVISION}; "
+                f"the old one is kept at {backup}."
+            )
+
+    upgrade_notice: str | None = None  # a sentence for the user after an upgrade, else None
+
+    def _backup(self, revision: str) -> Path | None:
+        """A consistent copy of a SQLite store file beside it, named after its revision."""
+        import sqlite3
+        import time
+
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+            return None  # a server database is backed up by its own tools
+        source = Path(database)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = source.with_name(f"{source.stem}.backup-{revision}-{stamp}{source.suffix}")
+        partial = target.with_name(target.name + ".partial")
+        try:
+            src, dst = sqlite3.connect(source), sqlite3.connect(partial)
+            try:
+                src.backup(dst)
+            finally:
+                src.close()
+                dst.close()
+            partial.replace(target)
+        except (OSError, sqlite3.Error) as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreError(
+                f"The store at {self.url} needs an upgrade, but no backup could be written "
+                f"beside it ({exc}); it was left unchanged."
+            ) from exc
+        return target
 
     def change_probe(self) -> ChangeProbe:
         return ChangeProbe(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _newer_store_message(url: str, revision: str | None) -> str:
+    from modelyard import __version__
+
+    return (
+        f"The store at {url} was made by a newer Modelyard (schema {revision}); Modelyard "
+        f"{__version__} reads schema {HEAD_REVISION} and older, so it was left unchanged — "
+        "update Modelyard to open it."
+    )
 
 
 def open_store(home: Path | None = None, url: str | None = None) -> Store:

@@ -24,10 +24,40 @@ WORKER_MODULES = {
 FROZEN_VERBS = {"trainer": "_worker", "script": "_script"}
 
 
-def worker_command(run_id: int, source: str = "trainer") -> list[str]:
+SCRIPT_PYTHON = "script_python"  # setting: the interpreter user scripts run with
+
+
+def worker_command(run_id: int, source: str = "trainer", python: str | None = None) -> list[str]:
+    """The child's command line: the app binary's hidden verb when frozen, `python -m` otherwise.
+
+    `python` (user scripts only) is another interpreter chosen in Settings; it runs the script
+    runner as a module, so it needs Modelyard importable (the source tree is put on its path).
+    """
+    if source == "script" and python and python != sys.executable:
+        return [python, "-m", WORKER_MODULES[source], str(run_id)]
     if getattr(sys, "frozen", False):  # PyInstaller: the app binary is the interpreter
         return [sys.executable, FROZEN_VERBS[source], str(run_id)]
     return [sys.executable, "-m", WORKER_MODULES[source], str(run_id)]
+
+
+def script_python(store: Store) -> str | None:
+    """The interpreter chosen for user scripts, or None for the app's own."""
+    from modelyard.store.settings import get_setting
+
+    return get_setting(store, SCRIPT_PYTHON) or None
+
+
+def sweep_command(sweep_id: int) -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "_sweep", str(sweep_id)]
+    return [sys.executable, "-m", "modelyard.training.sweep_driver", str(sweep_id)]
+
+
+def _source_root() -> str | None:
+    """The folder holding the modelyard package when it is plain files (not inside a build)."""
+    if getattr(sys, "frozen", False):
+        return None
+    return str(Path(__file__).resolve().parents[2])
 
 
 def log_path(store: Store, run_id: int) -> Path:
@@ -76,12 +106,16 @@ def start(store: Store, run_id: int, resource: str = "cpu") -> subprocess.Popen:
     import psutil
 
     run = runs.get_run(store, run_id)
+    python = script_python(store) if run.source == "script" else None
+    env = _worker_env(store, run_id, resource)
+    if python and python != sys.executable and _source_root():
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_source_root(), env.get("PYTHONPATH")]))
     try:
         log_path(store, run_id).parent.mkdir(parents=True, exist_ok=True)
         with open(log_path(store, run_id), "ab") as log:
             proc = subprocess.Popen(
-                worker_command(run_id, run.source),
-                env=_worker_env(store, run_id, resource),
+                worker_command(run_id, run.source, python),
+                env=env,
                 cwd=(run.command or {}).get("cwd") or None,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -255,10 +289,7 @@ def start_sweep(store: Store, sweep_id: int) -> subprocess.Popen:
     """Start a queued sweep's driver process; it starts the trials' workers itself."""
     from modelyard.training.sweeps import set_status
 
-    if getattr(sys, "frozen", False):
-        command = [sys.executable, "_sweep", str(sweep_id)]
-    else:
-        command = [sys.executable, "-m", "modelyard.training.sweep_driver", str(sweep_id)]
+    command = sweep_command(sweep_id)
     env = dict(os.environ, MODELYARD_STORE_URL=store.url, PYTHONUNBUFFERED="1")
     if store.home is not None:
         env["MODELYARD_HOME"] = str(store.home)

@@ -101,6 +101,9 @@ def _run_script(script: str, args: list[str]) -> tuple[int, str]:
         return 1, f"The script exited: {exc.code}"
     except KeyboardInterrupt:
         return 130, "The script was interrupted."
+    except ModuleNotFoundError as exc:
+        traceback.print_exc()
+        return 1, missing_package_message(exc.name or str(exc))
     except BaseException as exc:  # noqa: BLE001 - the script's failure is the run's failure
         text = traceback.format_exc()
         sys.stderr.write(text)
@@ -113,6 +116,14 @@ def _run_script(script: str, args: list[str]) -> tuple[int, str]:
         sys.stdout.flush()
         sys.stderr.flush()
     return 0, ""
+
+
+def missing_package_message(name: str) -> str:
+    top = name.split(".")[0]
+    return (
+        f"The script needs the package '{top}', which {sys.executable} does not have; install it "
+        "there or choose a Python that has it in Settings → Python for user scripts."
+    )
 
 
 def _close_sdk_runs(error: str | None) -> None:

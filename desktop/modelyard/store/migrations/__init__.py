@@ -22,6 +22,11 @@ def alembic_config():
     return config
 
 
+def known_revisions() -> set[str]:
+    """The revisions this Modelyard ships (from the migration files' names, no Alembic)."""
+    return {p.name.split("_", 1)[0] for p in (SCRIPT_LOCATION / "versions").glob("[0-9]*_*.py")}
+
+
 def upgrade_to_head(engine: Engine) -> None:
     """Apply every pending migration in one transaction: all of them, or none."""
     from alembic import command

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from modelyard.cli.format import run_detail
 from modelyard.gui import tasks
-from modelyard.gui.metric_curves import MetricCurves
-from modelyard.gui.run_system_panel import RunSystemPanel
+from modelyard.gui.pages.runs.metric_curves import MetricCurves
+from modelyard.gui.pages.runs.run_system_panel import RunSystemPanel
 from modelyard.gui.widgets import fill_table, make_table, selected_key
 
 LOG_TAIL_BYTES = 2_000_000  # a log shows its last 2 MB; the file keeps everything

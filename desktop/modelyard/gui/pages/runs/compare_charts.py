@@ -18,7 +18,7 @@ from modelyard.store.entities import Run
 from modelyard.tracking import compare
 
 if TYPE_CHECKING:
-    from modelyard.gui.compare_view import ChartTab
+    from modelyard.gui.pages.runs.compare_view import ChartTab
 
 AXIS_PEN = "#9e9e9e"
 MISSING_COLOUR = "#bdbdbd"

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QSplitt
 
 from modelyard.errors import ModelyardError
 from modelyard.gui.pages.base import Page, dropped_files
-from modelyard.gui.profile_panel import ProfilePanel
-from modelyard.gui.rows_view import RowsView
+from modelyard.gui.pages.datasets.profile_panel import ProfilePanel
+from modelyard.gui.pages.datasets.rows_view import RowsView
 from modelyard.gui.widgets import ProgressStrip, fill_table, make_table, selected_key
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ class DatasetsPage(Page):
         self.profile_panel.show_validation(report if worth_showing else None)
 
     def _add_rule(self) -> None:
-        from modelyard.gui.rule_dialog import RuleDialog
+        from modelyard.gui.pages.datasets.rule_dialog import RuleDialog
 
         version, column = self.selected_version(), selected_key(self.columns)
         if version is None or column is None or self._profile is None:
@@ -187,13 +187,13 @@ class DatasetsPage(Page):
         self.profile_panel.show_column(selected_key(self.columns), self._profile)
 
     def _compare(self) -> None:
-        from modelyard.gui.version_actions import open_diff
+        from modelyard.gui.pages.datasets.version_actions import open_diff
 
         if (version := self.selected_version()) is not None:
             open_diff(self, version)
 
     def _delete(self) -> None:
-        from modelyard.gui.version_actions import delete_selected
+        from modelyard.gui.pages.datasets.version_actions import delete_selected
 
         if (version := self.selected_version()) is not None:
             delete_selected(self, version)

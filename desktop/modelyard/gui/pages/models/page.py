@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QInputDialog, QPushButton, QSplitter
 from modelyard.cli.format import metrics_text
 from modelyard.errors import ModelyardError
 from modelyard.gui.pages.base import Page
-from modelyard.gui.pages.model_detail import ModelDetail
+from modelyard.gui.pages.models.model_detail import ModelDetail
 from modelyard.gui.widgets import fill_table, make_table, selected_key
 
 if TYPE_CHECKING:

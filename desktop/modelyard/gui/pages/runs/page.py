@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
 
 from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page
-from modelyard.gui.run_detail import RunDetail
-from modelyard.gui.runs_model import METRICS_TEXT, RunsTableModel
+from modelyard.gui.pages.runs.run_detail import RunDetail
+from modelyard.gui.pages.runs.runs_model import METRICS_TEXT, RunsTableModel
 from modelyard.tracking.run_table import BASE_COLUMNS, DEFAULT_COLUMNS, HELP, column_header
 
 if TYPE_CHECKING:
@@ -454,7 +454,7 @@ class RunsPage(Page):
 
     def _compare(self):
         if self.compare_view is None:
-            from modelyard.gui.compare_view import CompareView
+            from modelyard.gui.pages.runs.compare_view import CompareView
 
             self.compare_view = CompareView()
             self.lower.addWidget(self.compare_view)

@@ -1,7 +1,7 @@
 """Several runs side by side: a diff table, overlaid curves, parallel coordinates, a scatter.
 
 The data comes from modelyard.tracking.compare. This module holds the widgets: the tabs, their
-choosers and the diff table; modelyard.gui.compare_charts draws the charts, with pyqtgraph,
+choosers and the diff table; modelyard.gui.pages.runs.compare_charts draws the charts, with pyqtgraph,
 which is imported when a chart is first drawn, never when this module is imported.
 """
 
@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modelyard.gui import charts, compare_charts, tasks
+from modelyard.gui import charts, tasks
+from modelyard.gui.pages.runs import compare_charts
 from modelyard.store.entities import Run
 from modelyard.tracking import compare
 

@@ -164,7 +164,7 @@ class CostsPage(Page):
         self.budgets.setVisible(bool(statuses))
 
     def edit_budget(self) -> None:
-        from modelyard.gui.budget_dialog import BudgetDialog
+        from modelyard.gui.pages.costs.budget_dialog import BudgetDialog
         from modelyard.gui.widgets import selected_key
 
         dialog = BudgetDialog(self.store, selected_key(self.budgets), self)

@@ -42,7 +42,7 @@ class RowsView(QWidget):
 
     def show_version(self, store, version) -> None:
         from modelyard.datasets.paging import ParquetPager
-        from modelyard.gui.rows_model import RowsModel
+        from modelyard.gui.pages.datasets.rows_model import RowsModel
 
         if version is None:
             self.table.setModel(None)

@@ -35,7 +35,7 @@ def _read(window, reviewing: bool) -> None:
 
 
 def _review(window, preview, name, privacy) -> None:
-    from modelyard.gui.review_dialog import ReviewDialog
+    from modelyard.gui.pages.datasets.review_dialog import ReviewDialog
 
     dialog = ReviewDialog(preview, window)
     window.review_dialog = dialog

@@ -1,0 +1,1 @@
+"""The costs page and the widgets only it uses."""

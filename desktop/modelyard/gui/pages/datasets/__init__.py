@@ -1,0 +1,1 @@
+"""The datasets page and the widgets only it uses."""

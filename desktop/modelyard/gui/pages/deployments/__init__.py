@@ -1,0 +1,1 @@
+"""The deployments page and the widgets only it uses."""

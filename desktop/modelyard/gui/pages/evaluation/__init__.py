@@ -1,0 +1,1 @@
+"""The evaluation page and the widgets only it uses."""

@@ -1,0 +1,1 @@
+"""The models page and the widgets only it uses."""

@@ -1,0 +1,1 @@
+"""The resources page and the widgets only it uses."""

@@ -1,0 +1,1 @@
+"""The runs page and the widgets only it uses."""

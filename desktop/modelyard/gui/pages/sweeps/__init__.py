@@ -1,0 +1,1 @@
+"""The sweeps page and the widgets only it uses."""
