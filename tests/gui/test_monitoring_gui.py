@@ -90,3 +90,33 @@ def test_rules_are_added_and_refused_in_the_page(window, store, finished_run):
     page.add_rule("nonsense")
     assert _cells(page.alerts.rules_table)[0]["Spec"] == "column=contract,action=retrain"
     assert messages[-1][1] and "is not a rule" in messages[-1][0]
+
+
+def test_the_app_checks_new_files_in_a_watched_folder(
+    window, qtbot, store, finished_run, sample_csv, tmp_path
+):
+    import os
+    import shutil
+
+    from modelyard.gui.pages.monitoring.watcher import MonitorWatcher
+    from modelyard.monitoring.settings import update_settings
+
+    version = register(store, finished_run.id, "churn")
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    shutil.copy(sample_csv, folder / "old.csv")
+    update_settings(store, "churn", watch_folder=str(folder))
+    page = window.monitoring_page
+    page.refresh()
+    watcher = MonitorWatcher(page)
+    watcher.tick()  # what was there before is not new
+    assert page.task is None and history(store, version) == []
+    new = folder / "monday.csv"
+    shutil.copy(sample_csv, new)
+    os.utime(new, (1, 1))  # settled: not still being copied in
+    watcher.tick()
+    assert page.task is not None
+    qtbot.waitUntil(lambda: page.task is None, timeout=60000)
+    assert [c.source for c in history(store, version)] == [str(new.resolve())]
+    watcher.tick()  # seen once, checked once
+    assert page.task is None
