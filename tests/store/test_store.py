@@ -23,7 +23,7 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(store):
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
 
 
 def test_reopening_an_up_to_date_store_keeps_its_data(home, churn):

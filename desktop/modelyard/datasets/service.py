@@ -208,12 +208,13 @@ def validate_table(store: Store, name: str, table, columns) -> dict:
 def _record_version(
     store, name, sha, path, source_size, columns, n_rows, profile, validation
 ) -> DatasetVersion:
-    with store.session() as session:
-        dataset = session.scalar(select(models.Dataset).where(models.Dataset.name == name))
-        if dataset is None:
-            dataset = models.Dataset(name=name)
-            session.add(dataset)
-            session.flush()
+    from modelyard.store.db import get_or_create_id
+
+    # the next version number is read and taken under the write lock: two imports of one
+    # name at once become versions n and n+1, never a unique-constraint error
+    with store.session(write=True) as session:
+        dataset_id = get_or_create_id(session, models.Dataset, name=name)
+        dataset = session.get(models.Dataset, dataset_id, with_for_update=True)
         parent = session.scalar(
             select(models.DatasetVersion)
             .where(models.DatasetVersion.dataset_id == dataset.id)

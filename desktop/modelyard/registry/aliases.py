@@ -50,10 +50,11 @@ def check_alias(alias: str) -> str:
     return alias
 
 
-def _model(session: Session, name: str) -> models.RegisteredModel:
-    model = session.scalar(
-        select(models.RegisteredModel).where(models.RegisteredModel.name == name)
-    )
+def _model(session: Session, name: str, lock: bool = False) -> models.RegisteredModel:
+    """The model; `lock` for a change, so that alias moves of one model happen one at a time
+    (with a write session on SQLite, FOR UPDATE on PostgreSQL)."""
+    query = select(models.RegisteredModel).where(models.RegisteredModel.name == name)
+    model = session.scalar(query.with_for_update() if lock else query)
     if model is None:
         raise NotFoundError(f"There is no registered model '{name}'.")
     return model
@@ -117,14 +118,15 @@ def _move(session: Session, model, alias: str, version: int | None, action: str)
 def set_alias(store: Store, model_name: str, alias: str, version: int) -> AliasChange:
     """Point `alias` at `version` (moving it from wherever it was)."""
     alias = check_alias(alias)
-    with store.session() as session:
-        return _move(session, _model(session, model_name), alias, int(version), "set alias")
+    with store.session(write=True) as session:
+        model = _model(session, model_name, lock=True)
+        return _move(session, model, alias, int(version), "set alias")
 
 
 def remove_alias(store: Store, model_name: str, alias: str) -> AliasChange:
     alias = check_alias(alias)
-    with store.session() as session:
-        model = _model(session, model_name)
+    with store.session(write=True) as session:
+        model = _model(session, model_name, lock=True)
         if _current(session, model, alias) is None:
             raise NotFoundError(f"Model '{model_name}' has no alias '{alias}'.")
         return _move(session, model, alias, None, "remove alias")
@@ -178,8 +180,8 @@ def _production_history(session: Session, model_name: str) -> list[int]:
 
 def rollback(store: Store, model_name: str) -> AliasChange:
     """Move `production` back to the version it pointed to before the current one."""
-    with store.session() as session:
-        model = _model(session, model_name)
+    with store.session(write=True) as session:
+        model = _model(session, model_name, lock=True)
         row = _current(session, model, PRODUCTION)
         if row is None:
             raise InvalidInputError(f"'{model_name}' has no production version to roll back.")

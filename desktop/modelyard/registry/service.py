@@ -61,14 +61,12 @@ def register(store: Store, run_ref: int | str, name: str) -> ModelVersion:
             f"Run {run.id} is {run.status}; only a finished run has a model to register."
         )
     store.blobs.open_path(run.model_blob)
-    with store.session() as session:
-        model = session.scalar(
-            select(models.RegisteredModel).where(models.RegisteredModel.name == name)
-        )
-        if model is None:
-            model = models.RegisteredModel(name=name)
-            session.add(model)
-            session.flush()
+    from modelyard.store.db import get_or_create_id
+
+    # created if new and locked while the next version number is taken (see store.session)
+    with store.session(write=True) as session:
+        model_id = get_or_create_id(session, models.RegisteredModel, name=name)
+        model = session.get(models.RegisteredModel, model_id, with_for_update=True)
         already = session.scalar(  # the same model again; a script may log a new one later
             select(models.ModelVersion.version).where(
                 models.ModelVersion.model_id == model.id,

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modelyard import paths
@@ -21,7 +21,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -44,7 +44,7 @@ def _create(url: str, is_sqlite: bool) -> Engine:
     return create_engine(
         url,
         # Sessions are short and each thread checks out its own connection from the pool.
-        connect_args={"timeout": 10, "check_same_thread": False} if is_sqlite else {},
+        connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
         pool_pre_ping=not is_sqlite,
     )
 
@@ -78,6 +78,60 @@ def fetch_tuples(session: Session, statement) -> list[tuple]:
         raise StoreError(f"The store could not be read: {str(exc).splitlines()[0]}") from exc
     finally:
         cursor.close()
+
+
+def _dialect_insert(session: Session, model):
+    """The dialect's own INSERT (with ON CONFLICT) where it has one, else None."""
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    elif name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        return None
+    return dialect_insert(model)
+
+
+def insert_missing(session: Session, model, values: dict, key: list[str]) -> None:
+    """Insert a row unless one with the same `key` columns exists, in one statement: two
+    processes creating the same row at once both succeed (INSERT … ON CONFLICT DO NOTHING on
+    SQLite and PostgreSQL; elsewhere a savepoint that swallows the duplicate)."""
+    statement = _dialect_insert(session, model)
+    if statement is not None:
+        session.execute(statement.values(**values).on_conflict_do_nothing(index_elements=key))
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(model).values(**values))
+    except IntegrityError:
+        pass  # someone else created it first: the caller reads theirs
+
+
+def upsert(session: Session, model, values: dict, key: list[str]) -> None:
+    """Insert a row or, when its `key` exists, update its other columns — one statement."""
+    statement = _dialect_insert(session, model)
+    if statement is None:
+        insert_missing(session, model, values, key)
+        session.execute(
+            model.__table__.update()
+            .where(*(getattr(model, k) == values[k] for k in key))
+            .values(**{c: v for c, v in values.items() if c not in key})
+        )
+        return
+    changes = {c: statement.excluded[c] for c in values if c not in key}
+    session.execute(
+        statement.values(**values).on_conflict_do_update(index_elements=key, set_=changes)
+    )
+
+
+def get_or_create_id(session: Session, model, **key) -> int:
+    """The id of the row with these unique `key` values, created on first use; safe when
+    several processes ask for the same new row at the same moment."""
+    found = session.scalar(select(model.id).filter_by(**key))
+    if found is None:
+        insert_missing(session, model, key, list(key))
+        found = session.scalar(select(model.id).filter_by(**key))
+    return found
 
 
 class ChangeProbe:
@@ -119,10 +173,18 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: commits on success, rolls back on any error."""
+    def session(self, write: bool = False) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error.
+
+        `write=True` for a read-then-write (the next version number, merging tags): on SQLite
+        the transaction takes the write lock before its first read (BEGIN IMMEDIATE, waiting
+        up to the busy timeout), so no other process writes between its read and its write;
+        on PostgreSQL the reads lock their rows with SELECT … FOR UPDATE (`with_for_update`).
+        """
         session = self._sessions()
         try:
+            if write and self.engine.dialect.name == "sqlite":
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()
         except ModelyardError:

@@ -14,5 +14,7 @@ def get_setting(store: Store, key: str, default: Any = None) -> Any:
 
 
 def set_setting(store: Store, key: str, value: Any) -> None:
-    with store.session() as session:
-        session.merge(models.Setting(key=key, value=value))
+    from modelyard.store.db import upsert
+
+    with store.session() as session:  # one statement: safe when two processes set a new key
+        upsert(session, models.Setting, {"key": key, "value": value}, ["key"])

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.store import Store, models
+from modelyard.store.db import get_or_create_id
 from modelyard.store.entities import DEFAULT_EXPERIMENT
 
 MAX_TAGS = 50
@@ -58,14 +59,9 @@ def parse_tag(text: str) -> tuple[str, str]:
 
 
 def experiment_id(session, name: str) -> int:
-    """The experiment's id, creating it on first use."""
-    found = session.scalar(select(models.Experiment.id).where(models.Experiment.name == name))
-    if found is not None:
-        return found
-    row = models.Experiment(name=name)
-    session.add(row)
-    session.flush()
-    return row.id
+    """The experiment's id, creating it on first use (safe when several processes start the
+    first run of a new experiment at the same moment)."""
+    return get_or_create_id(session, models.Experiment, name=name)
 
 
 def _entity(row: models.Experiment, n_runs: int) -> Experiment:
@@ -115,7 +111,7 @@ def set_budget(
     name = check_name(name)
     kwh, money = _limit(kwh, "kWh"), _limit(money, "money")
     with store.session() as session:
-        row = session.get(models.Experiment, experiment_id(session, name))
+        row = session.get(models.Experiment, experiment_id(session, name), with_for_update=True)
         row.budget_kwh, row.budget_money = kwh, money
         row.budget_auto_stop = bool(auto_stop) and (kwh is not None or money is not None)
     return get_experiment(store, name)
@@ -124,8 +120,8 @@ def set_budget(
 def tag_run(store: Store, run_id: int, tags: dict[str, str]) -> dict[str, str]:
     """Add or replace tags on a run (an empty value removes that tag)."""
     tags = check_tags(tags)
-    with store.session() as session:
-        row = session.get(models.Run, run_id)
+    with store.session(write=True) as session:  # merged under the lock: no tag is lost
+        row = session.get(models.Run, run_id, with_for_update=True)
         if row is None:
             raise NotFoundError(f"There is no run {run_id}.")
         merged = dict(row.tags or {})
