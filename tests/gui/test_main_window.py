@@ -170,6 +170,22 @@ def test_register_export_and_verify_from_the_gui(window, qtbot, store, finished_
     qtbot.waitUntil(lambda: not page.verifying)
 
 
+def test_the_sign_box_signs_the_exported_bundle(
+    window, qtbot, store, finished_run, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from modelyard.registry.service import register
+
+    version = register(store, finished_run.id, "churn-model")
+    window.show_page(window.models_page)
+    window.models_page.sign_box.setChecked(True)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
+    window.ask_export(version)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.deployments_page, timeout=60000)
+    assert (tmp_path / "churn-model-v1" / "manifest.sig").is_file()
+
+
 def test_runs_started_elsewhere_appear_without_a_click(window, qtbot, store, churn):
     from modelyard.tracking.runs import create_run
 

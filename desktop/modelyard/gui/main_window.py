@@ -486,7 +486,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             overwrite = True
-        self.export_version(version, out, overwrite)
+        self.export_version(version, out, overwrite, sign=self.models_page.sign_box.isChecked())
 
     def open_evaluation(self, version: ModelVersion) -> None:
         self.show_page(self.evaluation_page)
@@ -498,20 +498,34 @@ class MainWindow(QMainWindow):
             self, "Export the bundle as archive", str(default), "Bundle archives (*.tar.gz)"
         )
         if out:  # the file dialog has already asked before replacing an existing file
-            self.export_version(version, Path(out), overwrite=True, archive=True)
+            self.export_version(
+                version,
+                Path(out),
+                overwrite=True,
+                archive=True,
+                sign=self.models_page.sign_box.isChecked(),
+            )
 
     def export_version(
-        self, version: ModelVersion, out: Path, overwrite: bool = False, archive: bool = False
+        self,
+        version: ModelVersion,
+        out: Path,
+        overwrite: bool = False,
+        archive: bool = False,
+        sign: bool = False,
     ) -> None:
         from modelyard.deploy.bundle import export_bundle
 
         def done(bundle) -> None:
-            self.notify(f"Exported {version.label} to {bundle.path}. {bundle.onnx_text()}")
+            signed = f" {bundle.signature_text()}" if bundle.signed_by else ""
+            self.notify(f"Exported {version.label} to {bundle.path}. {bundle.onnx_text()}{signed}")
             self.show_page(self.deployments_page)
 
         self.notify(f"Exporting {version.label} to {out}…")
         self._export_task = tasks.start(
-            lambda _progress: export_bundle(self.store, version, out, overwrite, archive),
+            lambda _progress: export_bundle(
+                self.store, version, out, overwrite, archive, sign=sign
+            ),
             on_success=done,
             on_failure=lambda message: self.notify(message, True),
             on_finished=self._export_finished,

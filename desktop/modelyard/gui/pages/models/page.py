@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QInputDialog, QPushButton, QSplitter
+from PySide6.QtWidgets import QCheckBox, QInputDialog, QPushButton, QSplitter
 
 from modelyard.cli.format import metrics_text
 from modelyard.errors import ModelyardError
@@ -37,6 +37,12 @@ class ModelsPage(Page):
         self.archive_button = QPushButton("Export .tar.gz…")
         self.archive_button.clicked.connect(self._request_archive)
         self.actions_layout.addWidget(self.archive_button)
+        self.sign_box = QCheckBox("Sign")
+        self.sign_box.setToolTip(
+            "Sign exported bundles with your key, so that `modelyard bundle verify --key` "
+            "catches a file changed and re-hashed. Share the public key with `modelyard bundle key`."
+        )
+        self.actions_layout.addWidget(self.sign_box)
         self.evaluate_button = QPushButton("Evaluate…")
         self.evaluate_button.clicked.connect(self._request_evaluation)
         self.actions_layout.addWidget(self.evaluate_button)
