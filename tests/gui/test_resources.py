@@ -141,3 +141,20 @@ def test_money_and_quantities_read_without_scientific_notation():
     assert money(3.49e-05, "EUR") == "0.000035 EUR" and money(1234.5, "EUR") == "1,234.50 EUR"
     assert scaled(0.0123, "Wh") == "12.3 mWh" and scaled(1534, "Wh") == "1.53 kWh"
     assert scaled(0, "g") == "0 g"
+
+
+def test_settings_page_chooses_the_python_for_user_scripts(window, store, tmp_path):
+    import sys
+
+    from modelyard.training.launcher import script_python
+
+    page = window.settings_page
+    window.show_page(page)
+    assert page.script_python.text() == "" and script_python(store) is None
+    page.script_python.setText(str(tmp_path / "no-python"))
+    assert not page.save()
+    assert "not a Python interpreter" in page.status.text() and script_python(store) is None
+    page.script_python.setText(sys.executable)
+    assert page.save() and script_python(store) == sys.executable
+    page.script_python.setText("")
+    assert page.save() and script_python(store) is None
