@@ -183,6 +183,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(import_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        from modelyard.gui.help_menu import add_actions
+
+        self.shortcuts = add_actions(self)
 
     def show_page(self, page: Page) -> None:
         self.sidebar.setCurrentRow(self.pages.index(page))
