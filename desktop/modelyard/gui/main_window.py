@@ -122,6 +122,9 @@ class MainWindow(QMainWindow):
         self.models_page.evaluate_requested.connect(self.open_evaluation)
         self._build_menu()
         self.sidebar.setCurrentRow(0)
+        from modelyard.gui import window_state
+
+        window_state.restore(self)
         if store is not None:
             self.attach_store(store)
 
@@ -512,6 +515,12 @@ class MainWindow(QMainWindow):
 
     # ---- closing ------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        from modelyard.gui import window_state
+
+        try:
+            window_state.save(self)
+        except OSError:
+            pass  # an unwritable data folder costs the remembered layout, never the close
         self.cancel_import()
         self.deployments_page.stop_test_serve()
         if self.supervisor is not None:
