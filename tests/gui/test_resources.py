@@ -158,3 +158,14 @@ def test_settings_page_chooses_the_python_for_user_scripts(window, store, tmp_pa
     assert page.save() and script_python(store) == sys.executable
     page.script_python.setText("")
     assert page.save() and script_python(store) is None
+
+
+def test_theme_choice_applies_at_once_and_is_kept(window, qapp):
+    from modelyard.gui import theme
+
+    page = window.settings_page
+    window.show_page(page)
+    page.theme_box.setCurrentIndex(page.theme_box.findData("dark"))
+    assert theme.chosen() == "dark" and "#111820" in qapp.styleSheet()
+    page.theme_box.setCurrentIndex(page.theme_box.findData("light"))
+    assert theme.chosen() == "light" and "#1f2933" in qapp.styleSheet()

@@ -5,9 +5,18 @@ Stored in the store (not QSettings), so the command line and the workers use the
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from modelyard import paths
 from modelyard.gui.pages.base import Page
 
 HINTS = {
@@ -70,6 +79,21 @@ class SettingsPage(Page):
         self.script_python = QLineEdit()
         self.script_python.setPlaceholderText("the app's own Python")
         form.addRow("Python for user scripts", self.script_python)
+        from modelyard.gui import theme
+
+        self.theme_box = QComboBox()
+        for value, label in theme.CHOICES.items():
+            self.theme_box.addItem(label, value)
+        self.theme_box.setCurrentIndex(self.theme_box.findData(theme.chosen()))
+        self.theme_box.currentIndexChanged.connect(
+            lambda: theme.choose(self.theme_box.currentData())
+        )
+        form.addRow(QLabel("How the app looks (applied at once, kept for this user)."))
+        form.addRow("Theme", self.theme_box)
+        data = QLabel(str(paths.data_home()))
+        data.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        data.setToolTip("Set MODELYARD_HOME before starting the app to use another folder")
+        form.addRow("Data folder", data)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         for edit in (*self.fields.values(), self.cpu_runs, self.gpu_runs):
             edit.setMinimumWidth(260)
