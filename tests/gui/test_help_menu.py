@@ -22,3 +22,9 @@ def test_shortcuts_switch_pages_and_are_listed(window, qtbot):
     assert {"Ctrl+O", "Ctrl+N", "Ctrl+R", "Ctrl+E", "Ctrl+Shift+C"} <= set(keys)
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus == ["&File", "&Run", "&Help"]
+
+
+def test_every_sidebar_entry_has_an_icon(window):
+    items = [window.sidebar.item(i) for i in range(window.sidebar.count())]
+    assert [i.text() for i in items] == [p.title for p in window.pages]
+    assert all(not i.icon().isNull() for i in items)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -37,6 +38,30 @@ from modelyard.gui.widgets import Banner
 if TYPE_CHECKING:
     from modelyard.store import Store
     from modelyard.store.entities import ModelVersion, Run
+
+
+SIDEBAR_ICONS = {  # Qt's own standard icons: they follow the platform's icon theme
+    "Datasets": "SP_DriveHDIcon",
+    "Runs": "SP_MediaPlay",
+    "Sweeps": "SP_BrowserReload",
+    "Models": "SP_DialogSaveButton",
+    "Evaluation": "SP_DialogApplyButton",
+    "Deployments": "SP_ArrowUp",
+    "Monitoring": "SP_MessageBoxWarning",
+    "Resources": "SP_ComputerIcon",
+    "Costs": "SP_FileDialogDetailedView",
+    "Settings": "SP_FileDialogContentsView",
+}
+
+
+def sidebar_icon(widget, title: str):
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QStyle
+
+    name = SIDEBAR_ICONS.get(title)
+    if name is None:
+        return QIcon()
+    return widget.style().standardIcon(getattr(QStyle.StandardPixmap, name))
 
 
 class MainWindow(QMainWindow):
@@ -87,7 +112,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setIconSize(QSize(20, 20))
         self.stack = QStackedWidget()
         for page in self.pages:
-            self.sidebar.addItem(page.title)
+            self.sidebar.addItem(QListWidgetItem(sidebar_icon(self, page.title), page.title))
             self.stack.addWidget(page)
             page.message.connect(self.notify)
         self.sidebar.currentRowChanged.connect(self._page_changed)
