@@ -56,3 +56,13 @@ def test_evaluating_on_an_incompatible_dataset_shows_the_error(
     qtbot.waitUntil(lambda: page.task is None, timeout=60000)
     assert window.banner.property("kind") == "error"
     assert "no column 'churn'" in window.banner.label.text()
+
+
+def test_evaluate_from_models_says_what_to_do_before_the_first_result(window, store, finished_run):
+    from modelyard.registry.service import register
+
+    version = register(store, finished_run.id, "hinted")
+    window.open_evaluation(version)
+    page = window.evaluation_page
+    assert page.version_box.currentData() == version.id
+    assert "press Evaluate" in page.verdict.text()

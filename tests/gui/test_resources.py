@@ -6,6 +6,7 @@ import threading
 
 from modelyard.gui import charts
 from modelyard.gui.pages.resources.page import ResourcesPage
+from modelyard.gui.widgets import cell_under
 from modelyard.telemetry.gpu import GpuMonitor
 from modelyard.telemetry.machine import MachineMonitor, RunProcess
 from modelyard.telemetry.prices import load_prices
@@ -108,6 +109,12 @@ def test_costs_page_and_run_panel_show_a_finished_runs_energy(
     assert not page.is_empty_shown
     assert page.table.rowCount() == 1 and page.table.item(0, 0).text() == str(finished_run.id)
     assert page.table.item(0, 2).text() == "churner:1"
+    assert cell_under(page.table, "Registered as") == "churner:1"
+    assert cell_under(page.table, "Time").endswith(" s")
+    assert cell_under(page.table, "Energy").endswith("Wh")
+    assert cell_under(page.table, "CO2").endswith("g") and "e-" not in cell_under(page.table, "CO2")
+    assert "e-" not in cell_under(page.table, "Cost")
+    assert ":" in cell_under(page.table, "How measured")
     qtbot.waitUntil(lambda: "per_run" in page.plots, timeout=30000)
     assert page.chart_heights("per_run") == [cost.cost]
     assert page.chart_heights("cumulative") == [cost.cost]
@@ -126,3 +133,39 @@ def test_costs_page_and_run_panel_show_a_finished_runs_energy(
     qtbot.waitUntil(lambda: "system/memory_mb" in panel.curves, timeout=30000)
     xs, _ = panel.curves["system/memory_mb"].getData()
     assert len(xs) >= 2
+
+
+def test_money_and_quantities_read_without_scientific_notation():
+    from modelyard.gui.pages.costs.page import money, scaled
+
+    assert money(3.49e-05, "EUR") == "0.000035 EUR" and money(1234.5, "EUR") == "1,234.50 EUR"
+    assert scaled(0.0123, "Wh") == "12.3 mWh" and scaled(1534, "Wh") == "1.53 kWh"
+    assert scaled(0, "g") == "0 g"
+
+
+def test_settings_page_chooses_the_python_for_user_scripts(window, store, tmp_path):
+    import sys
+
+    from modelyard.training.launcher import script_python
+
+    page = window.settings_page
+    window.show_page(page)
+    assert page.script_python.text() == "" and script_python(store) is None
+    page.script_python.setText(str(tmp_path / "no-python"))
+    assert not page.save()
+    assert "not a Python interpreter" in page.status.text() and script_python(store) is None
+    page.script_python.setText(sys.executable)
+    assert page.save() and script_python(store) == sys.executable
+    page.script_python.setText("")
+    assert page.save() and script_python(store) is None
+
+
+def test_theme_choice_applies_at_once_and_is_kept(window, qapp):
+    from modelyard.gui import theme
+
+    page = window.settings_page
+    window.show_page(page)
+    page.theme_box.setCurrentIndex(page.theme_box.findData("dark"))
+    assert theme.chosen() == "dark" and "#111820" in qapp.styleSheet()
+    page.theme_box.setCurrentIndex(page.theme_box.findData("light"))
+    assert theme.chosen() == "light" and "#1f2933" in qapp.styleSheet()

@@ -29,4 +29,8 @@ def test_a_grid_sweep_from_the_dialog_fills_the_sweeps_page(window, qtbot, store
     assert page.trials.rowCount() == 2
     assert "Best: trial" in page.best.text()
     qtbot.waitUntil(lambda: len(page.history_shown()[0]) == 2, timeout=30000)
+    trials, best = page.history_shown()
+    (x0, x1), (y0, y1) = page.axis_ranges()
+    assert (x0, x1) == (min(trials) - 0.5, max(trials) + 0.5)  # whole trials, no wide padding
+    assert y0 <= min(best) and y1 >= max(best) and y1 - y0 <= 2 * (max(best) - min(best)) + 0.2
     assert not page.cancel_button.isEnabled()

@@ -100,7 +100,8 @@ def write_text_files(
     values = template_values(version, example)
     for name in COPIED:
         shutil.copyfile(TEMPLATE / name, folder / name)
-    shutil.copyfile(Path(runtime.__file__), folder / "modelyard_runtime.py")
+    # its source, also in a frozen build (where the module itself is compiled into the app)
+    shutil.copyfile(Path(runtime.__file__).with_suffix(".py"), folder / "modelyard_runtime.py")
     (folder / "requirements.txt").write_text(requirements(onnx))
     public = {k: v for k, v in version.signature.items() if k != "examples"}  # training rows
     (folder / "signature.json").write_text(json.dumps(public, indent=2))

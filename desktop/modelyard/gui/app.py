@@ -41,7 +41,9 @@ def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> i
     app = QApplication.instance() or QApplication(argv or sys.argv)
     app.setApplicationName("Modelyard")
     app.setOrganizationName("Modelyard")
-    app.setStyleSheet(_stylesheet())
+    from modelyard.gui import theme
+
+    theme.apply(app)
     icon = paths.resources_dir() / "icons" / "modelyard.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))

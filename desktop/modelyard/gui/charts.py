@@ -25,8 +25,8 @@ def make_plot(title: str, y_label: str, legend: bool = True, time_axis: bool = F
         plot.getAxis(side).enableAutoSIPrefix(False)
     plot.setMouseEnabled(x=False, y=False)
     plot.hideButtons()
-    if legend:
-        plot.addLegend(offset=(5, 5))
+    if legend:  # one translucent row at the top, so the curves show through and below it
+        plot.addLegend(offset=(5, 5), colCount=4, brush=(255, 255, 255, 170), labelTextSize="8pt")
     return plot
 
 

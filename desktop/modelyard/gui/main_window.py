@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -38,6 +39,30 @@ from modelyard.gui.widgets import Banner
 if TYPE_CHECKING:
     from modelyard.store import Store
     from modelyard.store.entities import ModelVersion, Run
+
+
+SIDEBAR_ICONS = {  # Qt's own standard icons: they follow the platform's icon theme
+    "Datasets": "SP_DriveHDIcon",
+    "Runs": "SP_MediaPlay",
+    "Sweeps": "SP_BrowserReload",
+    "Models": "SP_DialogSaveButton",
+    "Evaluation": "SP_DialogApplyButton",
+    "Deployments": "SP_ArrowUp",
+    "Monitoring": "SP_MessageBoxWarning",
+    "Resources": "SP_ComputerIcon",
+    "Costs": "SP_FileDialogDetailedView",
+    "Settings": "SP_FileDialogContentsView",
+}
+
+
+def sidebar_icon(widget, title: str):
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QStyle
+
+    name = SIDEBAR_ICONS.get(title)
+    if name is None:
+        return QIcon()
+    return widget.style().standardIcon(getattr(QStyle.StandardPixmap, name))
 
 
 class MainWindow(QMainWindow):
@@ -92,7 +117,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setIconSize(QSize(20, 20))
         self.stack = QStackedWidget()
         for page in self.pages:
-            self.sidebar.addItem(page.title)
+            self.sidebar.addItem(QListWidgetItem(sidebar_icon(self, page.title), page.title))
             self.stack.addWidget(page)
             page.message.connect(self.notify)
         self.sidebar.currentRowChanged.connect(self._page_changed)
@@ -130,6 +155,9 @@ class MainWindow(QMainWindow):
         self.monitoring_page.checked.connect(self._checked)
         self._build_menu()
         self.sidebar.setCurrentRow(0)
+        from modelyard.gui import window_state
+
+        window_state.restore(self)
         if store is not None:
             self.attach_store(store)
 
@@ -196,6 +224,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(import_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        from modelyard.gui.help_menu import add_actions
+
+        self.shortcuts = add_actions(self)
 
     def show_page(self, page: Page) -> None:
         self.sidebar.setCurrentRow(self.pages.index(page))
@@ -564,6 +595,12 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         if self.monitor_watcher is not None:
             self.monitor_watcher.stop()
+        from modelyard.gui import window_state
+
+        try:
+            window_state.save(self)
+        except OSError:
+            pass  # an unwritable data folder costs the remembered layout, never the close
         self.cancel_import()
         self.deployments_page.stop_test_serve()
         if self.supervisor is not None:

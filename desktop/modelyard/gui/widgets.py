@@ -134,6 +134,15 @@ def make_table(headers: Sequence[str]) -> QTableWidget:
     return table
 
 
+def cell_under(table: QTableWidget, header: str, row: int = 0) -> str:
+    """The text shown in `row` under the column titled `header` (for tests and actions)."""
+    for c in range(table.columnCount()):
+        if table.horizontalHeaderItem(c).text() == header:
+            item = table.item(row, c)
+            return "" if item is None else item.text()
+    raise KeyError(f"no column titled {header!r}")
+
+
 def fill_table(
     table: QTableWidget,
     rows: Sequence[Sequence[object]],
@@ -144,6 +153,10 @@ def fill_table(
 
     With nothing selected yet, the first row is, so a page's actions work without a click.
     """
+    width = table.columnCount()
+    for row in rows:  # a value more or less than the headers shifts every cell after it
+        if len(row) != width:
+            raise ValueError(f"a row of {len(row)} values for a table of {width} columns")
     chosen = {i.data(Qt.ItemDataRole.UserRole) for i in table.selectedItems()}
     table.setSortingEnabled(False)
     table.setRowCount(len(rows))

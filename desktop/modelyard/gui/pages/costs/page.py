@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -21,9 +22,24 @@ from modelyard.gui.widgets import fill_table, make_table
 
 
 def money(value: float | None, currency: str) -> str:
+    """Cents for everyday sums; below a cent, two significant digits in plain decimals."""
     if value is None:
         return ""
-    return f"{value:.3g} {currency}" if abs(value) < 0.01 else f"{value:,.2f} {currency}"
+    if value == 0 or abs(value) >= 0.01:
+        return f"{value:,.2f} {currency}"
+    decimals = min(8, 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f} {currency}"
+
+
+def scaled(value: float, unit: str) -> str:
+    """A quantity with a metric prefix that keeps 1–999 before the point (mWh, Wh, kWh…)."""
+    if value == 0:
+        return f"0 {unit}"
+    for factor, prefix in ((1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "µ")):
+        if abs(value) >= factor or factor == 1e-6:
+            shown = value / factor
+            return f"{shown:,.3g} {prefix}{unit}" if shown >= 100 else f"{shown:.3g} {prefix}{unit}"
+    return f"{value} {unit}"  # unreachable: the last prefix always matches
 
 
 class CostsPage(Page):
@@ -52,6 +68,7 @@ class CostsPage(Page):
             (
                 "Run",
                 "Model",
+                "Registered as",
                 "Dataset",
                 "Time",
                 "Energy",
@@ -99,10 +116,10 @@ class CostsPage(Page):
                 ", ".join(registered.get(c.run_id, [])),
                 c.dataset,
                 f"{c.duration_s:.1f} s",
-                f"{c.energy_wh:.4g} Wh",
+                scaled(c.energy_wh, "Wh"),
                 money(c.cost, c.currency),
                 money(c.cloud_equivalent, c.currency),
-                f"{c.co2_g:.3g} g",
+                scaled(c.co2_g, "g"),
                 "; ".join(f"{k}: {v}" for k, v in c.methods.items()),
             )
             for c in reversed(self.costs)
@@ -115,9 +132,9 @@ class CostsPage(Page):
                 (
                     p.period,
                     p.runs,
-                    f"{p.energy_wh:.4g} Wh",
+                    scaled(p.energy_wh, "Wh"),
                     money(p.cost, p.currency),
-                    f"{p.co2_g:.3g} g",
+                    scaled(p.co2_g, "g"),
                 )
                 for p in periods
             ],

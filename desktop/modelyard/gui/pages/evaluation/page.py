@@ -25,6 +25,13 @@ if TYPE_CHECKING:
 HOLDOUT = "The run's holdout (re-created from its seed)"
 
 
+NOT_YET = (
+    "Choose the data to evaluate on (and a champion to compare with, if you like), then press "
+    "Evaluate: metrics, per-class scores, curves, feature importance and the worst "
+    "predictions appear in the tabs below."
+)
+
+
 def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
@@ -115,6 +122,8 @@ class EvaluationPage(Page):
             if index >= 0:
                 box.setCurrentIndex(index)
         self._wanted = None
+        if self.result is None and self.task is None:
+            self.verdict.setText(NOT_YET)
         self.show_empty(not self._versions)
 
     def select_version(self, version: ModelVersion, champion: ModelVersion | None = None) -> None:

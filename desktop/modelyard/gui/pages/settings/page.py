@@ -5,9 +5,18 @@ Stored in the store (not QSettings), so the command line and the workers use the
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from modelyard import paths
 from modelyard.gui.pages.base import Page
 
 HINTS = {
@@ -48,21 +57,48 @@ class SettingsPage(Page):
             edit.setToolTip(HINTS[key])
             self.fields[key] = edit
             form.addRow(label, edit)
-        outer.addLayout(form)
         workers = QLabel(
             "How many runs train at once; the others wait in line, oldest first "
             "(`modelyard queue --cpu-runs N` sets the same)."
         )
         workers.setWordWrap(True)
-        outer.addWidget(workers)
-        queue_form = QFormLayout()
+        form.addRow(workers)  # one form for every section, so the labels share one width
+        queue_form = form
         self.cpu_runs = QLineEdit()
         self.cpu_runs.setToolTip("default: one per CPU core")
         self.gpu_runs = QLineEdit()
         self.gpu_runs.setToolTip("default 1; used only where an NVIDIA GPU is found")
         queue_form.addRow("CPU runs at a time", self.cpu_runs)
         queue_form.addRow("Runs per GPU", self.gpu_runs)
-        outer.addLayout(queue_form)
+        scripts = QLabel(
+            "User scripts (Runs → Run script…) run with this Python; empty: the app's own. "
+            "Another Python needs Modelyard installed in it (`pip install modelyard`)."
+        )
+        scripts.setWordWrap(True)
+        form.addRow(scripts)
+        self.script_python = QLineEdit()
+        self.script_python.setPlaceholderText("the app's own Python")
+        form.addRow("Python for user scripts", self.script_python)
+        from modelyard.gui import theme
+
+        self.theme_box = QComboBox()
+        for value, label in theme.CHOICES.items():
+            self.theme_box.addItem(label, value)
+        self.theme_box.setCurrentIndex(self.theme_box.findData(theme.chosen()))
+        self.theme_box.currentIndexChanged.connect(
+            lambda: theme.choose(self.theme_box.currentData())
+        )
+        form.addRow(QLabel("How the app looks (applied at once, kept for this user)."))
+        form.addRow("Theme", self.theme_box)
+        data = QLabel(str(paths.data_home()))
+        data.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        data.setToolTip("Set MODELYARD_HOME before starting the app to use another folder")
+        form.addRow("Data folder", data)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        for edit in (*self.fields.values(), self.cpu_runs, self.gpu_runs):
+            edit.setMinimumWidth(260)
+        self.script_python.setMinimumWidth(420)
+        outer.addLayout(form)
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(self.save)
         self.actions_layout.addWidget(self.save_button)
@@ -75,7 +111,7 @@ class SettingsPage(Page):
 
     @property
     def has_unsaved_edits(self) -> bool:
-        edits = [*self.fields.values(), self.cpu_runs, self.gpu_runs]
+        edits = [*self.fields.values(), self.cpu_runs, self.gpu_runs, self.script_python]
         return any(edit.isModified() for edit in edits)
 
     def load(self) -> None:
@@ -98,6 +134,9 @@ class SettingsPage(Page):
         limits = load_limits(self.store)
         self.cpu_runs.setText(str(limits.cpu_runs))
         self.gpu_runs.setText(str(limits.runs_per_gpu))
+        from modelyard.training.launcher import script_python
+
+        self.script_python.setText(script_python(self.store) or "")
         self.status.setText("")
 
     def values(self) -> dict[str, str]:
@@ -116,13 +155,18 @@ class SettingsPage(Page):
                     (self.gpu_runs, "runs per GPU"),
                 )
             ]
+            python = _check_python(self.script_python.text())
             prices = save_prices(self.store, self.values())
             set_limits(self.store, *limits)
+            from modelyard.store.settings import set_setting
+            from modelyard.training.launcher import SCRIPT_PYTHON
+
+            set_setting(self.store, SCRIPT_PYTHON, python)
         except ModelyardError as exc:
             self.status.setText(str(exc))
             self.message.emit(str(exc), True)
             return False
-        for edit in (*self.fields.values(), self.cpu_runs, self.gpu_runs):
+        for edit in (*self.fields.values(), self.cpu_runs, self.gpu_runs, self.script_python):
             edit.setModified(False)
         self.load()
         self.status.setText("Saved. Runs that end from now on use these figures.")
@@ -137,3 +181,22 @@ def _whole(text: str) -> int | None:
         return int(text.strip())
     except ValueError:
         return None
+
+
+def _check_python(text: str) -> str | None:
+    """The interpreter path, or None for the app's own; a path that cannot run is refused."""
+    import os
+    import shutil
+
+    from modelyard.errors import InvalidInputError
+
+    text = text.strip()
+    if not text:
+        return None
+    found = shutil.which(text) or (text if os.access(text, os.X_OK) else None)
+    if not found or os.path.isdir(found):
+        raise InvalidInputError(
+            f"{text} is not a Python interpreter that can be run; give the full path to one "
+            "(e.g. ~/venv/bin/python) or leave the field empty for the app's own."
+        )
+    return found

@@ -152,6 +152,12 @@ class SweepsPage(Page):
         self.plot.setLabel("left", metric)
         self.values.setData([p[0] for p in points], [p[1] for p in points])
         self.best_line.setData([p[0] for p in points], [p[2] for p in points])
+        fit_trial_axis(self.plot, [p[0] for p in points], [p[1] for p in points])
+
+    def axis_ranges(self) -> tuple[list[float], list[float]]:
+        """The chart's visible x and y ranges (for tests)."""
+        (x0, x1), (y0, y1) = self.plot.viewRange()
+        return [x0, x1], [y0, y1]
 
     def history_shown(self) -> tuple[list, list]:
         """The best-so-far line's data (for tests)."""
@@ -159,3 +165,21 @@ class SweepsPage(Page):
             return [], []
         xs, ys = self.best_line.getData()
         return list(xs if xs is not None else []), list(ys if ys is not None else [])
+
+
+def fit_trial_axis(plot, trials: list[int], values: list[float]) -> None:
+    """Whole-trial ticks and ranges that hug the data: no half trials, no axis far past the
+    metric (pyqtgraph's auto-range pads both and picks fractional ticks for a few trials)."""
+    import math
+
+    if not trials:
+        return
+    first, last = min(trials), max(trials)
+    step = max(1, math.ceil((last - first + 1) / 10))
+    plot.getAxis("bottom").setTickSpacing(major=step, minor=step)
+    plot.setXRange(first - 0.5, last + 0.5, padding=0)
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if finite:
+        low, high = min(finite), max(finite)
+        margin = (high - low) * 0.08 or abs(high) * 0.05 or 0.05
+        plot.setYRange(low - margin, high + margin, padding=0)
