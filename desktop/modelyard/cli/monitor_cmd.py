@@ -108,17 +108,8 @@ def cmd_history(store, args) -> int:
         return 0
     rows = []
     for c in checks:
-        r = c.report
-        measured = r.get("performance") or {}
-        first = (measured.get("metrics") or [{}])[0]
-        est = (r.get("estimated") or {}).get("metrics") or {}
-        rows.append((
-            c.id, f"{c.created_at:%Y-%m-%d %H:%M}", c.source_kind, Path(c.source).name or c.source, f"{r['current_rows']:,}",
-            f"{r['drift_share']:.0%}", "yes" if r["dataset_drift"] else "no",
-            ", ".join(col["column"] for col in r["columns"] if col["drifted"])[:40],
-            f"{first['metric']} {first['current']:.3g}" if first else "—",
-            f"accuracy {est['accuracy']:.3g}" if "accuracy" in est else "—",
-        ))  # fmt: skip
+        time, kind, data, n_rows, *rest = c.overview()
+        rows.append((c.id, time, kind, data, f"{n_rows:,}", *rest[:2], rest[2][:40], *rest[3:]))
     print(
         table(
             (

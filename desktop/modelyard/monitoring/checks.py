@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from modelyard.errors import InvalidInputError, ModelyardError
 from modelyard.monitoring import drift, performance
@@ -44,6 +44,20 @@ class Check:
     @property
     def drift_share(self) -> float:
         return float(self.report["drift_share"])
+
+    def overview(self) -> tuple:
+        """One line of history: time, source, data, rows, drift share, drift, drifted columns,
+        the first measured metric and the estimated accuracy (the CLI and the page alike)."""
+        r = self.report
+        first = ((r.get("performance") or {}).get("metrics") or [{}])[0]
+        estimated = (r.get("estimated") or {}).get("metrics") or {}
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M}", self.source_kind, Path(self.source).name or self.source,
+            r["current_rows"], f"{r['drift_share']:.0%}", "yes" if r["dataset_drift"] else "no",
+            ", ".join(c["column"] for c in r["columns"] if c["drifted"]),
+            f"{first['metric']} {first['current']:.3g}" if first else "—",
+            f"accuracy {estimated['accuracy']:.3g}" if "accuracy" in estimated else "—",
+        )  # fmt: skip
 
 
 @dataclass
@@ -353,6 +367,23 @@ def history(store: Store, version: ModelVersion, limit: int = 500) -> list[Check
             for r in rows
         ]
     return checks[::-1]
+
+
+def latest_checks(store: Store) -> dict[int, tuple[datetime, float, bool]]:
+    """(time, drift share, dataset drift) of each version's newest check, in one query."""
+    newest = (
+        select(func.max(models.MonitoringCheck.id))
+        .group_by(models.MonitoringCheck.model_version_id)
+        .scalar_subquery()
+    )
+    with store.session() as session:
+        rows = session.execute(
+            select(
+                models.MonitoringCheck.model_version_id, models.MonitoringCheck.created_at,
+                models.MonitoringCheck.drift_share, models.MonitoringCheck.dataset_drift,
+            ).where(models.MonitoringCheck.id.in_(newest))
+        ).all()  # fmt: skip
+    return {version_id: (created, share, drift) for version_id, created, share, drift in rows}
 
 
 def get_check(store: Store, check_id: int) -> Check:

@@ -105,7 +105,7 @@ class MonitoringPage(Page):
     # ---- reading ------------------------------------------------------------------------
     def load(self) -> None:
         from modelyard.datasets.service import list_datasets
-        from modelyard.monitoring.checks import history
+        from modelyard.monitoring.checks import latest_checks
         from modelyard.monitoring.rules import open_alert_counts
         from modelyard.registry.aliases import all_aliases
         from modelyard.registry.service import list_models
@@ -114,14 +114,11 @@ class MonitoringPage(Page):
         counts = open_alert_counts(self.store)
         by_version = all_aliases(self.store)
         rows = []
+        latest = latest_checks(self.store)
         for v in self._versions:
-            last = history(self.store, v, limit=1)
-            last_text = f"{last[0].created_at:%Y-%m-%d %H:%M}" if last else "never"
-            drift = (
-                (f"{last[0].drift_share:.0%}{' drift' if last[0].dataset_drift else ''}")
-                if last
-                else "—"
-            )
+            last = latest.get(v.id)  # (time, drift share, dataset drift)
+            last_text = f"{last[0]:%Y-%m-%d %H:%M}" if last else "never"
+            drift = f"{last[1]:.0%}{' drift' if last[2] else ''}" if last else "—"
             alerts = f"⚠ {counts[v.id]}" if counts.get(v.id) else ""
             rows.append((v.label, alerts, ", ".join(by_version.get(v.id, [])), last_text, drift))
         fill_table(self.versions_table, rows, [v.id for v in self._versions])

@@ -64,19 +64,7 @@ class HistoryPanel(QWidget):
             self.check_chosen.emit(int(key))
 
     def show_history(self, checks: list) -> None:
-        rows = []
-        for c in checks:
-            r = c.report
-            measured = r.get("performance") or {}
-            first = (measured.get("metrics") or [{}])[0]
-            est = (r.get("estimated") or {}).get("metrics") or {}
-            rows.append((
-                f"{c.created_at:%Y-%m-%d %H:%M}", c.source_kind, c.source.rsplit("/", 1)[-1], r["current_rows"],
-                f"{r['drift_share']:.0%}", "yes" if r["dataset_drift"] else "no",
-                ", ".join(col["column"] for col in r["columns"] if col["drifted"]),
-                f"{first['metric']} {first['current']:.3g}" if first else "—",
-                f"accuracy {est['accuracy']:.3g}" if "accuracy" in est else "—",
-            ))  # fmt: skip
+        rows = [c.overview() for c in checks]
         fill_table(self.table, rows[::-1], [c.id for c in checks][::-1])
         self._chart(checks)
 
