@@ -12,11 +12,41 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "samples" / "customer_churn.csv"
 
 
+# Store tests that matter run on both: `@pytest.mark.parametrize("dialect", DIALECTS)`.
+DIALECTS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL server for the whole session; each test gets its own database."""
+    from tests.pg_server import PostgresServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (no initdb/pg_ctl): apt-get install postgresql")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed: pip install -e '.[postgres]'")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def home(tmp_path, monkeypatch) -> Path:
+def dialect() -> str:
+    """The store's database: SQLite unless a test parametrises it over DIALECTS."""
+    return "sqlite"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch, request, dialect) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("MODELYARD_HOME", str(home))
     monkeypatch.delenv("MODELYARD_STORE_URL", raising=False)
+    if dialect == "postgresql":
+        url = request.getfixturevalue("pg_server").new_database()
+        monkeypatch.setenv("MODELYARD_STORE_URL", url)
     return home
 
 
