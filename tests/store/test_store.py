@@ -1,9 +1,8 @@
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-
-import pytest
 
 from modelyard.store import open_store
 from modelyard.store.migrations import HEAD_REVISION, alembic_config
@@ -130,7 +129,9 @@ def test_an_unreachable_postgres_server_is_one_sentence_naming_the_host(home, mo
 
 
 @pytest.mark.postgres
-def test_a_wrong_postgres_password_is_one_sentence_without_the_password(home, monkeypatch, pg_server):
+def test_a_wrong_postgres_password_is_one_sentence_without_the_password(
+    home, monkeypatch, pg_server
+):
     from modelyard.errors import StoreError
 
     url = pg_server.url().replace(":s3cret", ":wrong-pass-s3cret")
