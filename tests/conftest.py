@@ -35,8 +35,9 @@ def pg_server():
 
 @pytest.fixture
 def dialect() -> str:
-    """The store's database: SQLite unless a test parametrises it over DIALECTS."""
-    return "sqlite"
+    """The store's database: SQLite unless a test parametrises it over DIALECTS (or the
+    developer runs everything on PostgreSQL: MODELYARD_TEST_DIALECT=postgresql pytest …)."""
+    return os.environ.get("MODELYARD_TEST_DIALECT", "sqlite")
 
 
 @pytest.fixture
