@@ -45,6 +45,7 @@ def home(tmp_path, monkeypatch, request, dialect) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("MODELYARD_HOME", str(home))
     monkeypatch.delenv("MODELYARD_STORE_URL", raising=False)
+    monkeypatch.delenv("MODELYARD_BLOB_DIR", raising=False)
     if dialect == "postgresql":
         url = request.getfixturevalue("pg_server").new_database()
         monkeypatch.setenv("MODELYARD_STORE_URL", url)

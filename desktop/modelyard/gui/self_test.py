@@ -19,6 +19,7 @@ def run() -> int:
     with tempfile.TemporaryDirectory(prefix="modelyard-self-test-") as scratch:
         os.environ["MODELYARD_HOME"] = str(Path(scratch) / "home")
         os.environ.pop("MODELYARD_STORE_URL", None)
+        os.environ.pop("MODELYARD_BLOB_DIR", None)
         return _steps(Path(scratch))
 
 

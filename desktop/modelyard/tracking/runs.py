@@ -259,6 +259,41 @@ def set_process(
         )
 
 
+def set_placement(
+    store: Store,
+    run_id: int,
+    executor: str,
+    host: str | None = None,
+    worker: str | None = None,
+    resource: str | None = None,
+    new_attempt: bool = False,
+) -> None:
+    """Record where a run executes: its executor ("local" or a scheduler address), machine
+    and cluster worker; `new_attempt` counts one more start on a cluster."""
+    values: dict[str, Any] = {"executor": executor}
+    if host is not None:
+        values["host"] = host
+    if worker is not None:
+        values["worker"] = worker
+    if resource is not None:
+        values["resource"] = resource
+    if new_attempt:
+        values["attempts"] = func.coalesce(models.Run.attempts, 0) + 1
+    with store.session() as session:
+        session.execute(update(models.Run).where(models.Run.id == run_id).values(**values))
+
+
+def requeue_after_lost_worker(store: Store, run_id: int) -> bool:
+    """Put a run whose cluster worker was lost back to queued, for its second attempt."""
+    with store.session() as session:
+        result = session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id, models.Run.status.in_(ACTIVE_STATUSES))
+            .values(status="queued", started_at=None, pid=None, pid_started_at=None)
+        )
+        return result.rowcount == 1
+
+
 def mark_running(store: Store, run_id: int) -> bool:
     """Move a queued run to running; False if it was cancelled or taken meanwhile."""
     with store.session() as session:
