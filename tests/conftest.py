@@ -78,7 +78,8 @@ def train_in_process(
     store, dataset, target="churn", kind="logistic_regression", params=None, seed=0
 ):
     """Create a run and train it right here (the worker's own code, without a process)."""
-    from modelyard.tracking.runs import create_run, get_run
+    from modelyard.tracking.runs import get_run
+    from modelyard.training.jobs import create_run
     from modelyard.training.worker import train
 
     run = create_run(store, dataset, target, kind, params or {}, seed=seed)

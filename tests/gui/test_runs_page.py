@@ -7,8 +7,9 @@ from PySide6.QtCore import Qt
 
 from modelyard.store.settings import get_setting
 from modelyard.tracking.experiments import tag_run
-from modelyard.tracking.runs import create_run, finish, get_run, log_metrics, mark_running
+from modelyard.tracking.runs import finish, get_run, log_metrics, mark_running
 from modelyard.training import queue
+from modelyard.training.jobs import create_run
 from tests.conftest import DIALECTS
 
 

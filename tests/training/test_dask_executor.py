@@ -14,9 +14,10 @@ import psutil
 import pytest
 
 from modelyard.errors import InvalidInputError
-from modelyard.tracking.runs import create_run, get_run, metric_history
+from modelyard.tracking.runs import get_run, metric_history
 from modelyard.tracking.scripts import create_script_run
 from modelyard.training import executors, launcher
+from modelyard.training.jobs import create_run
 
 distributed = pytest.importorskip("distributed", reason="pip install -e '.[cluster]'")
 

@@ -55,8 +55,8 @@ def cmd_datasets(store, args) -> int:
 
 def cmd_train(store, args) -> int:
     from modelyard.datasets.service import get_version
-    from modelyard.tracking.runs import create_run
     from modelyard.training import executors
+    from modelyard.training.jobs import create_run
 
     executors.chosen(store, args.executor)  # a malformed address is refused before the run
     dataset = get_version(store, args.dataset)

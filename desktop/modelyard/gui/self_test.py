@@ -75,8 +75,8 @@ def _import(state: dict) -> str:
 
 
 def _train(state: dict) -> str:
-    from modelyard.tracking.runs import create_run
     from modelyard.training import launcher
+    from modelyard.training.jobs import create_run
 
     store = state["store"]
     run = create_run(store, state["dataset"], "churn", "random_forest", {"n_estimators": 20})

@@ -341,7 +341,7 @@ class Store:
 
 
 def _newer_store_message(url: str, revision: str | None) -> str:
-    from modelyard import __version__
+    from modelyard.version import __version__
 
     return (
         f"The store at {url} was made by a newer Modelyard (schema {revision}); Modelyard "

@@ -9,37 +9,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from modelyard.datasets.schema import suggest_task
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.store import Store, models
 from modelyard.store.entities import TERMINAL_STATUSES, DatasetVersion, Run
-from modelyard.training.trainers import TASKS, get_trainer
 
 ACTIVE_STATUSES = ("queued", "running")
 MAX_SEED = 2**32 - 1  # what NumPy's random generators accept
 
 
-def create_run(
-    store: Store,
-    dataset: DatasetVersion,
-    target: str,
-    model_kind: str,
-    params: dict[str, Any] | None = None,
-    seed: int = 0,
-    task: str | None = None,
-    experiment: str | None = None,
-    name: str | None = None,
-    tags: dict[str, str] | None = None,
-    sweep_id: int | None = None,
-    trial: int | None = None,
-) -> Run:
-    """Check everything a worker will need, then record the run as queued."""
-    from modelyard.tracking.experiments import check_name, check_tags, experiment_id
-
-    experiment = check_name(experiment)
-    tags = check_tags(tags or {})
-    if name is not None:
-        name = name.strip()[:200] or None
+def target_column(dataset: DatasetVersion, target: str):
+    """The dataset's column to predict, or a clear error when it cannot be one."""
     column = dataset.column(target)
     if column is None:
         raise InvalidInputError(
@@ -50,20 +29,32 @@ def create_run(
         raise InvalidInputError(
             f"{dataset.label} has only the target column; nothing to learn from."
         )
-    task = task or suggest_task(column, dataset.n_rows)
-    if task not in TASKS:
-        raise InvalidInputError(f"Task must be classification or regression, not '{task}'.")
-    if task == "regression" and column.kind not in ("integer", "float"):
-        raise InvalidInputError(
-            f"Column '{target}' holds {column.kind} values, so it can only be predicted by "
-            "classification."
-        )
-    trainer = get_trainer(model_kind)
-    if task not in trainer.tasks:
-        raise InvalidInputError(
-            f"{trainer.label} does only {' and '.join(trainer.tasks)}, not {task}."
-        )
-    resolved = trainer.resolve_params(params or {})
+    return column
+
+
+def record_run(
+    store: Store,
+    dataset: DatasetVersion,
+    target: str,
+    task: str,
+    model_kind: str,
+    params: dict[str, Any],
+    seed: int = 0,
+    experiment: str | None = None,
+    name: str | None = None,
+    tags: dict[str, str] | None = None,
+    sweep_id: int | None = None,
+    trial: int | None = None,
+) -> Run:
+    """Record a queued trainer run whose trainer, task and parameters the caller (training's
+    `create_run`, which knows the trainers) has checked."""
+    from modelyard.tracking.experiments import check_name, check_tags, experiment_id
+
+    experiment = check_name(experiment)
+    tags = check_tags(tags or {})
+    if name is not None:
+        name = name.strip()[:200] or None
+    target_column(dataset, target)
     if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InvalidInputError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
     with store.session() as session:
@@ -77,7 +68,7 @@ def create_run(
             target=target,
             task=task,
             model_kind=model_kind,
-            params=resolved,
+            params=params,
             seed=seed,
             status="queued",
         )

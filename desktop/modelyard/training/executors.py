@@ -138,4 +138,4 @@ def sweep_executor(store: Store, sweep_id: int) -> str:
 
     with store.session() as session:
         value = session.scalar(select(models.Sweep.executor).where(models.Sweep.id == sweep_id))
-    return check_address(value or LOCAL)
+    return check_address(value) if value else chosen(store)  # none recorded: Settings

@@ -28,8 +28,9 @@ def drive(sweep_id: int) -> int:
 
     from modelyard.datasets.service import get_version
     from modelyard.errors import ModelyardError
-    from modelyard.tracking.runs import create_run, get_run, metric_history
+    from modelyard.tracking.runs import get_run, metric_history
     from modelyard.training import executors, launcher
+    from modelyard.training.jobs import create_run
     from modelyard.training.sweeps import INTERMEDIATE, get_sweep, grid_of, set_status, suggest
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
