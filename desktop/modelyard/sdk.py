@@ -82,7 +82,7 @@ def start_run(
         raise InvalidInputError(_FORKED)
     if home is not None:  # that folder's own store, whatever a job's environment names
         home = Path(home).expanduser()
-        store = open_store(home, url=f"sqlite:///{home / 'modelyard.db'}")
+        store = open_store(home, url=f"sqlite:///{home / 'modelyard.db'}", blob_root=home / "blobs")
     else:
         store = open_store(paths.data_home())
     try:

@@ -350,9 +350,12 @@ def _newer_store_message(url: str, revision: str | None) -> str:
     )
 
 
-def open_store(home: Path | None = None, url: str | None = None) -> Store:
-    """Open (creating or upgrading as needed) the store of a data directory."""
+def open_store(
+    home: Path | None = None, url: str | None = None, blob_root: Path | None = None
+) -> Store:
+    """Open (creating or upgrading as needed) the store of a data directory; its blobs live
+    where `blob_root` (else MODELYARD_BLOB_DIR, else Settings, else home/blobs) says."""
     home = home or paths.data_home()
-    store = Store(url or paths.store_url(home), paths.blob_dir(home), home=home)
+    store = Store(url or paths.store_url(home), blob_root or paths.blob_dir(home), home=home)
     store.upgrade()
     return store
