@@ -18,6 +18,7 @@ from modelyard.tracking.runs import get_run, metric_history
 from modelyard.tracking.scripts import create_script_run
 from modelyard.training import executors, launcher
 from modelyard.training.jobs import create_run
+from tests.conftest import DIALECTS
 
 distributed = pytest.importorskip("distributed", reason="pip install -e '.[cluster]'")
 
@@ -71,6 +72,7 @@ def _sleeper_run(store, tmp_path):
     return create_script_run(store, script)
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)  # the team store: workers write to PostgreSQL
 def test_a_run_executes_on_a_cluster_worker_and_lands_in_the_store(store, churn, cluster):
     _, client = cluster
     address = client.scheduler.address
