@@ -96,7 +96,34 @@ def execute_run(
     scheduler: str,
     retry: bool,
 ) -> dict:
-    """The Dask task of one run: start its worker process here, watch it, settle it."""
+    """The Dask task of one run: start its worker process here, watch it, settle it.
+
+    It never raises: Dask would log a failed task with its arguments, the store URL (and its
+    password) among them. What went wrong is the run's error instead.
+    """
+    try:
+        return _execute(run_id, url, blob_dir, home, scheduler, retry)
+    except Exception as exc:  # noqa: BLE001 - becomes the run's error, without the URL
+        from modelyard.store.db import display_url
+
+        reason = str(exc).replace(url, display_url(url))
+        print(f"Run {run_id} could not be run here: {reason}", file=sys.stderr, flush=True)
+        try:  # the store may be the very thing that failed
+            from modelyard.tracking import runs
+
+            store = Store(url, Path(blob_dir), home=None)
+            try:
+                runs.fail(store, run_id, f"On {socket.gethostname()}: {reason}")
+            finally:
+                store.close()
+        except Exception:  # noqa: BLE001, S110 - reported above; nothing more to do here
+            pass
+        return {"run": run_id, "status": "error", "error": reason}
+
+
+def _execute(
+    run_id: int, url: str, blob_dir: str, home: str | None, scheduler: str, retry: bool
+) -> dict:
     from modelyard import paths
     from modelyard.tracking import runs
 
