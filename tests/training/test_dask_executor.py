@@ -140,6 +140,23 @@ def test_a_worker_killed_mid_run_fails_the_run_with_the_reason(store, cluster, t
     _wait_until(lambda: not _running(running.pid), timeout=30)  # its run went with it
 
 
+def test_with_retry_on_a_lost_workers_run_starts_once_more(store, cluster, tmp_path):
+    _, client = cluster
+    executors.save_choice(store, client.scheduler.address, retry_lost_worker=True)
+    run = _sleeper_run(store, tmp_path)
+    executors.submit(store, run.id)  # no flag: the setting's scheduler
+    _wait_until(lambda: (tmp_path / "child.pid").exists() and metric_history(store, run.id, 0)[0])
+    first = get_run(store, run.id)
+    dask_pid = client.run(os.getpid, workers=[first.worker])[first.worker]
+    os.kill(dask_pid, signal.SIGKILL)
+    _wait_until(lambda: get_run(store, run.id).attempts == 2)
+    _wait_until(lambda: get_run(store, run.id).status == "running" and get_run(store, run.id).pid)
+    second = get_run(store, run.id)
+    assert second.pid != first.pid and second.executor == client.scheduler.address
+    assert launcher.cancel(store, run.id)
+    _wait_until(lambda: not _running(second.pid), timeout=30)
+
+
 def test_executor_choice_flag_setting_and_refusals(store):
     assert executors.chosen(store) == "local"
     executors.save_choice(store, "tcp://10.0.0.5:8786", retry_lost_worker=True)
