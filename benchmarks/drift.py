@@ -120,7 +120,7 @@ def part_setup(home: str, ref_path: str) -> dict:
     from modelyard.datasets.service import import_file
     from modelyard.registry.service import register
     from modelyard.store import open_store
-    from modelyard.tracking.runs import create_run
+    from modelyard.training.jobs import create_run
     from modelyard.training.worker import train
 
     Path(home).mkdir(parents=True, exist_ok=True)

@@ -105,7 +105,7 @@ def modelyard_side(home: Path, kind: str) -> dict:
     from modelyard.deploy.bundle import export_bundle
     from modelyard.registry.service import model_bytes, predict, register
     from modelyard.store import open_store
-    from modelyard.tracking.runs import create_run
+    from modelyard.training.jobs import create_run
     from modelyard.training.worker import train
 
     store = open_store()

@@ -71,7 +71,8 @@ def app_side(home: Path, epochs: int, seconds: float) -> tuple[list[float], str]
     from modelyard.gui.app import _stylesheet
     from modelyard.gui.main_window import MainWindow
     from modelyard.store import open_store
-    from modelyard.tracking.runs import create_run, get_run
+    from modelyard.tracking.runs import get_run
+    from modelyard.training.jobs import create_run
 
     app = QApplication.instance()
     app.setStyleSheet(_stylesheet())

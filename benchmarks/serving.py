@@ -35,7 +35,7 @@ def prepare(home: Path):
     from modelyard.deploy.bundle import export_bundle
     from modelyard.registry.service import register
     from modelyard.store import open_store
-    from modelyard.tracking.runs import create_run
+    from modelyard.training.jobs import create_run
     from modelyard.training.worker import train
 
     store = open_store()

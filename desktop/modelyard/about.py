@@ -16,7 +16,7 @@ def _version(distribution: str) -> str:
 
 def versions(qt_version: str | None = None) -> list[tuple[str, str]]:
     """(what, version) rows: Modelyard, Python, Qt, torch, scikit-learn, and the GPU found."""
-    from modelyard import __version__
+    from modelyard.version import __version__
 
     build = "installed app" if getattr(sys, "frozen", False) else "from source"
     rows = [

@@ -30,16 +30,62 @@ def data_home() -> Path:
     return home
 
 
+LOCAL_CONFIG = "config.json"  # in the data dir: what must be known before the store opens
+LOCAL_KEYS = ("store_url", "blob_dir")
+
+
+def local_config(home: Path | None = None) -> dict[str, str]:
+    """The team-store choices saved in Settings (store URL, shared blob folder), or {}."""
+    import json
+
+    path = (home or data_home()) / LOCAL_CONFIG
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in values.items() if k in LOCAL_KEYS and isinstance(v, str) and v}
+
+
+def save_local_config(home: Path | None = None, **values: str | None) -> None:
+    """Save (an empty value removes) the store URL / blob folder, written atomically."""
+    import json
+    import tempfile
+
+    home = home or data_home()
+    config = local_config(home)
+    for key, value in values.items():
+        if key not in LOCAL_KEYS:
+            raise KeyError(key)
+        if value:
+            config[key] = value
+        else:
+            config.pop(key, None)
+    handle, name = tempfile.mkstemp(dir=home, suffix=".partial")
+    with os.fdopen(handle, "w") as out:
+        json.dump(config, out, indent=2)
+    os.chmod(name, 0o600)  # a server URL may hold a password
+    os.replace(name, home / LOCAL_CONFIG)
+
+
 def store_url(home: Path | None = None) -> str:
-    """The SQLAlchemy URL of the store: ``MODELYARD_STORE_URL`` or SQLite in the data dir."""
+    """The SQLAlchemy URL of the store: ``MODELYARD_STORE_URL``, else the one saved in
+    Settings (a team's PostgreSQL), else SQLite in the data dir."""
     override = os.environ.get("MODELYARD_STORE_URL")
     if override:
         return override
-    return f"sqlite:///{(home or data_home()) / 'modelyard.db'}"
+    home = home or data_home()
+    return local_config(home).get("store_url") or f"sqlite:///{home / 'modelyard.db'}"
 
 
 def blob_dir(home: Path | None = None) -> Path:
-    return (home or data_home()) / "blobs"
+    """Where blobs live: ``MODELYARD_BLOB_DIR``, else the folder saved in Settings (a mounted
+    path shared by a team and its workers), else ``blobs`` in the data dir."""
+    override = os.environ.get("MODELYARD_BLOB_DIR")
+    if override:
+        return Path(override).expanduser()
+    home = home or data_home()
+    saved = local_config(home).get("blob_dir")
+    return Path(saved).expanduser() if saved else home / "blobs"
 
 
 def resources_dir() -> Path:

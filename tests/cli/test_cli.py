@@ -154,8 +154,9 @@ def test_help_lists_the_commands(home):
 
 
 def test_runs_cancel_stops_a_running_run(home, store, churn):
-    from modelyard.tracking.runs import create_run, get_run
+    from modelyard.tracking.runs import get_run
     from modelyard.training import launcher
+    from modelyard.training.jobs import create_run
 
     run = create_run(store, churn, "churn", "random_forest", {"n_estimators": 3000})
     proc = launcher.start(store, run.id)

@@ -10,7 +10,7 @@ def _loaded(qtbot, page):
 
 
 def test_filter_compare_and_rerun_from_the_runs_page(window, qtbot, store, churn):
-    from modelyard.tracking.runs import create_run
+    from modelyard.training.jobs import create_run
 
     a = train_in_process(store, churn, kind="random_forest", params={"n_estimators": 5})
     b = train_in_process(store, churn, kind="random_forest", params={"n_estimators": 9})

@@ -130,7 +130,7 @@ def test_a_run_started_from_the_gui_finishes_while_the_window_stays_responsive(
 
 def test_a_failed_run_shows_its_error(window, qtbot, store, tmp_path):
     from modelyard.datasets.service import import_file
-    from modelyard.tracking.runs import create_run
+    from modelyard.training.jobs import create_run
 
     path = tmp_path / "one.csv"
     path.write_text("x,label\n" + "".join(f"{i},a\n" for i in range(20)))
@@ -187,7 +187,7 @@ def test_the_sign_box_signs_the_exported_bundle(
 
 
 def test_runs_started_elsewhere_appear_without_a_click(window, qtbot, store, churn):
-    from modelyard.tracking.runs import create_run
+    from modelyard.training.jobs import create_run
 
     window.show_page(window.runs_page)
     create_run(store, churn, "churn", "random_forest")  # as the CLI would, on another connection
@@ -195,7 +195,7 @@ def test_runs_started_elsewhere_appear_without_a_click(window, qtbot, store, chu
 
 
 def test_a_worker_that_cannot_start_is_reported_not_announced(window, store, churn):
-    from modelyard.tracking.runs import create_run
+    from modelyard.training.jobs import create_run
 
     (store.home / "logs").write_text("a file where the log folder belongs")
     run = create_run(store, churn, "churn", "random_forest")

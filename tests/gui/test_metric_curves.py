@@ -2,7 +2,8 @@
 
 import pytest
 
-from modelyard.tracking.runs import create_run, get_run, log_metrics
+from modelyard.tracking.runs import get_run, log_metrics
+from modelyard.training.jobs import create_run
 
 pytestmark = pytest.mark.slow
 

@@ -7,8 +7,10 @@ from PySide6.QtCore import Qt
 
 from modelyard.store.settings import get_setting
 from modelyard.tracking.experiments import tag_run
-from modelyard.tracking.runs import create_run, finish, get_run, log_metrics, mark_running
+from modelyard.tracking.runs import finish, get_run, log_metrics, mark_running
 from modelyard.training import queue
+from modelyard.training.jobs import create_run
+from tests.conftest import DIALECTS
 
 
 def _loaded(qtbot, page):
@@ -31,6 +33,7 @@ def many(store, churn):
     return ids
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)  # the team store too
 def test_sort_filter_and_choose_columns(window, qtbot, store, many):
     page = window.runs_page
     window.show_page(page)
@@ -77,6 +80,7 @@ def test_the_chosen_columns_come_back_in_a_new_window(qtbot, store, many):
     window.close()
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)  # the team store too
 def test_live_rows_update_without_losing_the_selection(window, qtbot, store, churn, many):
     page = window.runs_page
     live = create_run(store, churn, "churn", "ridge", name="live")
@@ -211,7 +215,7 @@ def test_choosing_a_run_from_code_selects_only_it_even_with_ctrl_held(window, qt
     """select_run must not toggle the row as a Ctrl-click would (Qt reads the keyboard state)."""
     from PySide6.QtCore import Qt
 
-    from modelyard.tracking.runs import create_run
+    from modelyard.training.jobs import create_run
 
     first = create_run(store, churn, "churn", "ridge")
     second = create_run(store, churn, "churn", "ridge")

@@ -6,7 +6,7 @@ from modelyard.datasets.service import load_frame
 from modelyard.errors import InvalidInputError, ModelyardError, NotFoundError
 from modelyard.registry import runtime
 from modelyard.registry.service import get_model_version, list_models, load_model, predict, register
-from modelyard.tracking.runs import create_run
+from modelyard.training.jobs import create_run
 from modelyard.training.trainers import TRAINERS
 from tests.conftest import train_in_process
 

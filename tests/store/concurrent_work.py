@@ -9,9 +9,13 @@ import traceback
 from pathlib import Path
 
 
-def race(home: str, worker: int, rounds: int, barrier, run_ids: list[int], results) -> None:
+def race(
+    home: str, worker: int, rounds: int, barrier, run_ids: list[int], results, url: str | None
+) -> None:
     os.environ["MODELYARD_HOME"] = home
     os.environ.pop("MODELYARD_STORE_URL", None)
+    if url:
+        os.environ["MODELYARD_STORE_URL"] = url
     errors = []
     try:
         from modelyard.store import open_store
@@ -59,7 +63,9 @@ def _steps(store, home: str, worker: int, r: int, csv: Path, run_ids: list[int])
 def _log(home: str, experiment: str, worker: int) -> None:
     import modelyard
 
+    # home= names that folder's own SQLite store; a server store comes from the environment
+    folder = None if os.environ.get("MODELYARD_STORE_URL") else home
     with modelyard.start_run(
-        experiment=experiment, home=home, capture_output=False, system_metrics=False
+        experiment=experiment, home=folder, capture_output=False, system_metrics=False
     ) as run:
         run.log_metric("worker", worker)

@@ -2,6 +2,9 @@
 lost, and nobody sees "UNIQUE constraint failed" or "database is locked"."""
 
 import multiprocessing
+import os
+
+import pytest
 
 from modelyard.datasets.service import list_datasets
 from modelyard.registry.aliases import aliases
@@ -9,16 +12,18 @@ from modelyard.store import open_store
 from modelyard.store.settings import get_setting
 from modelyard.tracking.experiments import list_experiments
 from modelyard.tracking.runs import get_run, list_runs
-from tests.conftest import train_in_process
+from tests.conftest import DIALECTS, train_in_process
 from tests.store.concurrent_work import race
 
 PROCESSES = 4
 ROUNDS = 3
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
 def test_four_processes_creating_the_same_new_names_all_succeed(home, sample_csv):
     from modelyard.datasets.service import import_file
 
+    url = os.environ.get("MODELYARD_STORE_URL")  # the PostgreSQL variant's database
     with_runs = open_store(home)  # finished runs for the children to register, made here
     churn = import_file(with_runs, sample_csv).version
     run_ids = [train_in_process(with_runs, churn).id for _ in range(PROCESSES)]
@@ -26,7 +31,7 @@ def test_four_processes_creating_the_same_new_names_all_succeed(home, sample_csv
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(PROCESSES), context.Queue()
     children = [
-        context.Process(target=race, args=(str(home), i, ROUNDS, barrier, run_ids, results))
+        context.Process(target=race, args=(str(home), i, ROUNDS, barrier, run_ids, results, url))
         for i in range(PROCESSES)
     ]
     for child in children:

@@ -169,8 +169,8 @@ def test_a_cancelled_worker_still_gets_its_energy_from_its_samples(store, churn)
     import time
 
     from modelyard.telemetry.accounting import ENDED_EARLY
-    from modelyard.tracking.runs import create_run
     from modelyard.training import launcher
+    from modelyard.training.jobs import create_run
 
     run = create_run(store, churn, "churn", "random_forest", {"n_estimators": 3000})
     proc = launcher.start(store, run.id)

@@ -11,7 +11,8 @@ from modelyard.telemetry.budgets import all_budgets, budget_status
 from modelyard.telemetry.energy import EnergyFigure, EnergyReport
 from modelyard.telemetry.prices import load_prices, save_prices
 from modelyard.tracking.experiments import get_experiment, set_budget
-from modelyard.tracking.runs import create_run, get_run, log_metric_batch
+from modelyard.tracking.runs import get_run, log_metric_batch
+from modelyard.training.jobs import create_run
 from tests.conftest import store_snapshot
 
 

@@ -18,7 +18,8 @@ from modelyard.tracking.compare import (
     parallel_coordinates,
     scatter,
 )
-from modelyard.tracking.runs import create_run, finish, get_run, log_metrics, mark_running
+from modelyard.tracking.runs import finish, get_run, log_metrics, mark_running
+from modelyard.training.jobs import create_run
 
 
 @pytest.fixture

@@ -11,13 +11,8 @@ from modelyard.tracking.run_table import (
     run_rows,
     sort_rows,
 )
-from modelyard.tracking.runs import (
-    create_run,
-    create_tracked_run,
-    finish,
-    log_metrics,
-    mark_running,
-)
+from modelyard.tracking.runs import create_tracked_run, finish, log_metrics, mark_running
+from modelyard.training.jobs import create_run
 
 
 def _run(store, churn, c, accuracy=None, experiment=None, tags=None, kind="logistic_regression"):

@@ -4,8 +4,9 @@ import pytest
 
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.tracking.experiments import list_experiments, note_run, tag_run
-from modelyard.tracking.rerun import rerun
-from modelyard.tracking.runs import create_run, get_run, list_runs
+from modelyard.tracking.runs import get_run, list_runs
+from modelyard.training.jobs import create_run
+from modelyard.training.rerun import rerun
 from modelyard.training.worker import train
 from tests.conftest import store_snapshot, train_in_process
 

@@ -12,8 +12,8 @@ import pytest
 
 from modelyard.deploy import testserve
 from modelyard.store.settings import set_setting
-from modelyard.tracking.runs import create_run
 from modelyard.training import launcher
+from modelyard.training.jobs import create_run
 from modelyard.training.script_runner import missing_package_message
 
 APP = "/opt/Modelyard/Modelyard"

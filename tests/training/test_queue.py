@@ -9,8 +9,9 @@ from sqlalchemy import update
 
 from modelyard.errors import InvalidInputError
 from modelyard.store import models
-from modelyard.tracking.runs import create_run, get_run
+from modelyard.tracking.runs import get_run
 from modelyard.training import launcher, queue
+from modelyard.training.jobs import create_run
 from tests.training.test_worker_process import wait_for
 
 

@@ -1,7 +1,8 @@
 import pytest
 
 from modelyard.errors import InvalidInputError
-from modelyard.tracking.runs import create_run, get_run, list_runs
+from modelyard.tracking.runs import get_run, list_runs
+from modelyard.training.jobs import create_run
 from modelyard.training.trainers import TRAINERS, get_trainer
 from tests.conftest import store_snapshot, train_in_process
 

@@ -8,10 +8,10 @@ import pytest
 from modelyard.cli.main import main as cli
 from modelyard.errors import InvalidInputError
 from modelyard.tracking.artifacts import list_artifacts
-from modelyard.tracking.rerun import rerun
 from modelyard.tracking.runs import get_run, list_runs
 from modelyard.tracking.scripts import create_script_run
 from modelyard.training import launcher
+from modelyard.training.rerun import rerun
 from tests.conftest import store_snapshot
 from tests.training.test_worker_process import wait_for
 

@@ -8,7 +8,8 @@ import pytest
 from modelyard.errors import InvalidInputError
 from modelyard.registry import runtime
 from modelyard.registry.service import load_model, register
-from modelyard.tracking.runs import create_run, get_run
+from modelyard.tracking.runs import get_run
+from modelyard.training.jobs import create_run
 from tests.conftest import train_in_process
 
 

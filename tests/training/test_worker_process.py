@@ -7,8 +7,9 @@ import time
 import pytest
 from sqlalchemy import text
 
-from modelyard.tracking.runs import create_run, get_run
+from modelyard.tracking.runs import get_run
 from modelyard.training import launcher
+from modelyard.training.jobs import create_run
 
 pytestmark = pytest.mark.slow
 

@@ -43,8 +43,11 @@ def run_detail(run: Run) -> str:
     lines.append(f"  created  {run.created_at:%Y-%m-%d %H:%M:%S} UTC")
     if run.duration_s is not None:
         lines.append(f"  duration {run.duration_s:.1f} s")
-    if run.resource:
+    if run.resource and run.resource != "dask":
         lines.append(f"  worker   {run.resource.replace('gpu:', 'GPU ')}")
+    if run.where:
+        attempts = f", attempt {run.attempts}" if run.attempts > 1 else ""
+        lines.append(f"  executed {run.where}{attempts}")
     if run.metrics:
         lines.append("  metrics")
         lines += [f"    {k:<14} {v:.6g}" for k, v in run.metrics.items()]

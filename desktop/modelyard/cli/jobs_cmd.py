@@ -11,8 +11,9 @@ def cmd_run(store, args) -> int:
     from modelyard.cli.runs_cmd import after_submit
     from modelyard.tracking.experiments import parse_tag
     from modelyard.tracking.scripts import create_script_run
-    from modelyard.training import launcher
+    from modelyard.training import executors, launcher
 
+    executors.chosen(store, args.executor)  # a malformed address is refused before the run
     run = create_script_run(
         store,
         args.script,
@@ -22,9 +23,9 @@ def cmd_run(store, args) -> int:
         tags=dict(parse_tag(t) for t in args.tag),
         gpu=args.gpu,
     )
-    started = launcher.submit(store, run.id)
+    started = executors.submit(store, run.id, args.executor)
     print(
-        f"Run {run.id} {'started' if run.id in started else 'queued'} in experiment "
+        f"Run {run.id} {executors.submitted_text(store, run.id, started)} in experiment "
         f"'{run.experiment}': {run.what}. Its output goes to {launcher.log_path(store, run.id)}."
     )
     return after_submit(store, run, args.wait)
@@ -72,6 +73,9 @@ def add_parsers(sub) -> None:
     p.add_argument(
         "--wait", action="store_true", help="block until the run ends; exit 1 if it failed"
     )
+    from modelyard.cli.cluster_cmd import add_executor_flag
+
+    add_executor_flag(p)
     p.add_argument("script", help="the .py file (it runs in its own folder)")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     p.set_defaults(func=cmd_run)

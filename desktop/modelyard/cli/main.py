@@ -55,9 +55,10 @@ def cmd_datasets(store, args) -> int:
 
 def cmd_train(store, args) -> int:
     from modelyard.datasets.service import get_version
-    from modelyard.tracking.runs import create_run
-    from modelyard.training import launcher
+    from modelyard.training import executors
+    from modelyard.training.jobs import create_run
 
+    executors.chosen(store, args.executor)  # a malformed address is refused before the run
     dataset = get_version(store, args.dataset)
     from modelyard.tracking.experiments import parse_tag
 
@@ -73,9 +74,11 @@ def cmd_train(store, args) -> int:
         name=args.name,
         tags=dict(parse_tag(t) for t in args.tag),
     )
-    started = launcher.submit(store, run.id)
+    from modelyard.training import executors
+
+    started = executors.submit(store, run.id, args.executor)
     print(
-        f"Run {run.id} {'started' if run.id in started else 'queued'} in experiment "
+        f"Run {run.id} {executors.submitted_text(store, run.id, started)} in experiment "
         f"'{run.experiment}': {run.model_kind} ({run.task}) on {dataset.label} → {run.target}."
     )
     from modelyard.cli.runs_cmd import after_submit
@@ -121,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wait", action="store_true", help="block until the run ends; exit 1 if it failed"
     )
+    from modelyard.cli.cluster_cmd import add_executor_flag
+
+    add_executor_flag(p)
     p.set_defaults(func=cmd_train)
 
     from modelyard.cli import jobs_cmd, runs_cmd
@@ -130,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelyard.cli import sweep_cmd
 
     sweep_cmd.add_parsers(sub)
+    from modelyard.cli import cluster_cmd
+
+    cluster_cmd.add_parsers(sub)
 
     p = sub.add_parser("register", help="register a finished run's model as a new version")
     p.add_argument("--run", required=True, help="run id or 'latest'")

@@ -88,11 +88,12 @@ def cmd_runs(store, args) -> int:
         print(f"Run {run.id} cancelled.")
         return 0
     if args.action == "rerun":
-        from modelyard.tracking.rerun import rerun
-        from modelyard.training import launcher
+        from modelyard.training.rerun import rerun
 
         new = rerun(store, run.id)
-        started = launcher.submit(store, new.id)
+        from modelyard.training import executors
+
+        started = executors.submit(store, new.id)
         print(
             f"Run {new.id} {'started' if new.id in started else 'queued'}: a re-run of run {run.id}."
         )

@@ -11,9 +11,10 @@ from modelyard.errors import ModelyardError
 
 def cmd_sweep(store, args) -> int:
     from modelyard.datasets.service import get_version
-    from modelyard.training import launcher
+    from modelyard.training import executors, launcher
     from modelyard.training.sweeps import create_sweep, parse_space
 
+    where = executors.chosen(store, args.executor)
     sweep = create_sweep(
         store,
         get_version(store, args.dataset),
@@ -27,11 +28,13 @@ def cmd_sweep(store, args) -> int:
         args.experiment,
         args.seed,
     )
+    executors.record_sweep_executor(store, sweep.id, where)
     proc = launcher.start_sweep(store, sweep.id)
+    on = "" if where == executors.LOCAL else f" on the Dask cluster at {where}"
     print(
         f"Sweep {sweep.id} started: {sweep.n_trials} {sweep.sampler} trials of "
-        f"{', '.join(sweep.models)}, {sweep.parallel} at a time, {sweep.direction} {sweep.metric}; "
-        f"runs go to experiment '{sweep.experiment}'."
+        f"{', '.join(sweep.models)}, {sweep.parallel} at a time{on}, {sweep.direction} "
+        f"{sweep.metric}; runs go to experiment '{sweep.experiment}'."
     )
     if not args.wait:
         print(f"Follow it with `modelyard sweeps show {sweep.id}`.")
@@ -142,6 +145,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--experiment", help="default: sweep-DATASET-TARGET")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--wait", action="store_true", help="block until the sweep ends, then show it")
+    from modelyard.cli.cluster_cmd import add_executor_flag
+
+    add_executor_flag(p)
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("sweeps", help="list sweeps, show one with its trials, or cancel one")
     p.add_argument("action", nargs="?", choices=("list", "show", "cancel"), default="list")

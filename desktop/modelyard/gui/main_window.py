@@ -447,7 +447,7 @@ class MainWindow(QMainWindow):
     def rerun(self, run: Run) -> None:
         """A new run from the selected run's record, started at once."""
         from modelyard.errors import ModelyardError
-        from modelyard.tracking.rerun import rerun
+        from modelyard.training.rerun import rerun
 
         try:
             new = rerun(self.store, run.id)

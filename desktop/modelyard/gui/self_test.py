@@ -19,6 +19,7 @@ def run() -> int:
     with tempfile.TemporaryDirectory(prefix="modelyard-self-test-") as scratch:
         os.environ["MODELYARD_HOME"] = str(Path(scratch) / "home")
         os.environ.pop("MODELYARD_STORE_URL", None)
+        os.environ.pop("MODELYARD_BLOB_DIR", None)
         return _steps(Path(scratch))
 
 
@@ -74,8 +75,8 @@ def _import(state: dict) -> str:
 
 
 def _train(state: dict) -> str:
-    from modelyard.tracking.runs import create_run
     from modelyard.training import launcher
+    from modelyard.training.jobs import create_run
 
     store = state["store"]
     run = create_run(store, state["dataset"], "churn", "random_forest", {"n_estimators": 20})

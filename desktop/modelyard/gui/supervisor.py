@@ -35,8 +35,11 @@ class Supervisor(QObject):
         self._timer.start()
 
     def start_run(self, run_id: int) -> None:
-        """Put the run in the queue; its worker starts now if a slot is free, else later."""
-        self._workers.update(launcher.submit(self.store, run_id))
+        """Hand the run to the executor chosen in Settings → Execution: this machine's queue
+        (its worker starts now if a slot is free, else later) or a Dask cluster."""
+        from modelyard.training import executors
+
+        self._workers.update(executors.submit(self.store, run_id))
         self.store_changed.emit()
 
     def cancel_run(self, run_id: int) -> bool:

@@ -86,8 +86,9 @@ def retrain(
     from modelyard.registry.aliases import set_alias
     from modelyard.registry.comparison import compare
     from modelyard.registry.service import register
-    from modelyard.tracking.runs import create_run, get_run
+    from modelyard.tracking.runs import get_run
     from modelyard.training import launcher
+    from modelyard.training.jobs import create_run
 
     source = get_run(store, version.run_id)
     if source.source != "trainer" or source.dataset is None:
@@ -111,7 +112,9 @@ def retrain(
     )  # fmt: skip
     if alert_id is not None:
         record_outcome(store, alert_id, f"retraining in run {run.id}", run.id)
-    launcher.submit(store, run.id)
+    from modelyard.training import executors
+
+    executors.submit(store, run.id)  # where Settings → Execution says
     progress.report(0.1, f"Training run {run.id} in a worker")
     while True:
         try:

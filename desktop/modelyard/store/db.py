@@ -26,14 +26,36 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def display_url(url: str) -> str:
+    """The URL as a message or a log may show it: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL at all: show only its scheme, if any
+        scheme, sep, _ = url.partition("://")
+        return f"{scheme}://…" if sep else "(not a URL)"
+
+
+def _where(engine: Engine) -> str:
+    """'host:port/db' of a server database, for messages (never the password)."""
+    url = engine.url
+    host = f"{url.host or 'localhost'}{f':{url.port}' if url.port else ''}"
+    return f"the PostgreSQL server at {host} (database '{url.database}')"
+
+
 def make_engine(url: str) -> Engine:
     is_sqlite = url.startswith("sqlite")
     try:
         engine = _create(url, is_sqlite)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
+        hint = ""
+        if isinstance(exc, ImportError) and url.startswith("postgresql"):
+            hint = " — install the PostgreSQL driver with pip install 'modelyard[postgres]'"
+        reason = str(exc).replace(url, display_url(url))
         raise StoreError(
-            f"The store URL '{url}' cannot be used ({type(exc).__name__}: {exc}); "
-            "check MODELYARD_STORE_URL."
+            f"The store URL '{display_url(url)}' cannot be used ({type(exc).__name__}: "
+            f"{reason}){hint}; check MODELYARD_STORE_URL."
         ) from exc
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -44,8 +66,27 @@ def _create(url: str, is_sqlite: bool) -> Engine:
     return create_engine(
         url,
         # Sessions are short and each thread checks out its own connection from the pool.
-        connect_args={"timeout": 30, "check_same_thread": False} if is_sqlite else {},
+        connect_args={"timeout": 30, "check_same_thread": False}
+        if is_sqlite
+        else {"connect_timeout": 10},
         pool_pre_ping=not is_sqlite,
+        hide_parameters=True,
+    )
+
+
+def _connection_failure(engine: Engine, exc: SQLAlchemyError) -> str | None:
+    """One sentence for a server that cannot be reached or refuses us, else None."""
+    from sqlalchemy.exc import OperationalError
+
+    if engine.dialect.name == "sqlite" or not isinstance(exc, OperationalError):
+        return None
+    first = _reason(exc)
+    password = engine.url.password
+    if password:
+        first = first.replace(str(password), "***")
+    return (
+        f"Modelyard cannot connect to {_where(engine)}: {first.rstrip('.')}; "
+        "check the host, user, password and database in MODELYARD_STORE_URL (or Settings)."
     )
 
 
@@ -193,13 +234,17 @@ class Store:
         except SQLAlchemyError as exc:
             session.rollback()
             raise StoreError(
-                f"The store at {self.url} could not be updated: {_reason(exc)}"
+                _connection_failure(self.engine, exc)
+                or f"The store at {display_url(self.url)} could not be updated: {_reason(exc)}"
             ) from exc
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def __repr__(self) -> str:
+        return f"Store({display_url(self.url)!r})"
 
     def schema_revision(self) -> str | None:
         try:
@@ -208,13 +253,27 @@ class Store:
         except SQLAlchemyError:
             return None
 
+    def _revision_or_refusal(self) -> str | None:
+        """The schema revision (None for an empty store); a server that cannot be reached
+        is one sentence naming its host, before anything else is tried."""
+        try:
+            with self.engine.connect() as conn:
+                if not self.engine.dialect.has_table(conn, "alembic_version"):
+                    return None
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError as exc:
+            failure = _connection_failure(self.engine, exc)
+            if failure:
+                raise StoreError(failure) from None
+            return None
+
     def upgrade(self) -> None:
         """Bring the schema to the newest revision (a no-op when it is already there).
 
         An older store is copied next to itself first (`upgrade_notice` then says where); a
         store from a newer Modelyard is refused before anything is touched.
         """
-        current = self.schema_revision()
+        current = self._revision_or_refusal()
         if current == HEAD_REVISION:
             return
         from alembic.util import CommandError
@@ -222,17 +281,21 @@ class Store:
         from modelyard.store.migrations import known_revisions, upgrade_to_head
 
         if current is not None and current not in known_revisions():
-            raise StoreError(_newer_store_message(self.url, current))
+            raise StoreError(_newer_store_message(display_url(self.url), current))
         backup = self._backup(current) if current is not None else None
         try:
             upgrade_to_head(self.engine)
         except CommandError as exc:
-            raise StoreError(_newer_store_message(self.url, current)) from exc
+            raise StoreError(_newer_store_message(display_url(self.url), current)) from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"The store at {self.url} cannot be opened: {_reason(exc)}") from exc
+            raise StoreError(
+                _connection_failure(self.engine, exc)
+                or f"The store at {display_url(self.url)} cannot be opened: {_reason(exc)}"
+            ) from exc
         except RuntimeError as exc:
             raise StoreError(
-                f"The store at {self.url} cannot be upgraded ({exc}); it was left unchanged."
+                f"The store at {display_url(self.url)} cannot be upgraded ({exc}); "
+                "it was left unchanged."
             ) from exc
         if backup is not None:
             self.upgrade_notice = (
@@ -278,7 +341,7 @@ class Store:
 
 
 def _newer_store_message(url: str, revision: str | None) -> str:
-    from modelyard import __version__
+    from modelyard.version import __version__
 
     return (
         f"The store at {url} was made by a newer Modelyard (schema {revision}); Modelyard "
@@ -287,9 +350,12 @@ def _newer_store_message(url: str, revision: str | None) -> str:
     )
 
 
-def open_store(home: Path | None = None, url: str | None = None) -> Store:
-    """Open (creating or upgrading as needed) the store of a data directory."""
+def open_store(
+    home: Path | None = None, url: str | None = None, blob_root: Path | None = None
+) -> Store:
+    """Open (creating or upgrading as needed) the store of a data directory; its blobs live
+    where `blob_root` (else MODELYARD_BLOB_DIR, else Settings, else home/blobs) says."""
     home = home or paths.data_home()
-    store = Store(url or paths.store_url(home), paths.blob_dir(home), home=home)
+    store = Store(url or paths.store_url(home), blob_root or paths.blob_dir(home), home=home)
     store.upgrade()
     return store

@@ -114,6 +114,22 @@ class Run:
     command: dict[str, Any] | None = None
     resource: str | None = None
     queued_at: datetime | None = None
+    executor: str | None = None
+    host: str | None = None
+    worker: str | None = None
+    attempts: int = 0
+
+    @property
+    def where(self) -> str:
+        """Where it executed, in a few words: "this machine (host)" or "tcp://… worker …"."""
+        if self.executor in (None, "local"):
+            return f"this machine ({self.host})" if self.host else ""
+        parts = [self.executor, f"on {self.host}" if self.host else "", self.worker or ""]
+        return " ".join(p for p in parts if p)
+
+    @property
+    def on_cluster(self) -> bool:
+        return self.executor not in (None, "local")
 
     @property
     def label(self) -> str:
@@ -180,6 +196,10 @@ class Run:
             command=dict(row.command) if row.command else None,
             resource=row.resource,
             queued_at=row.queued_at,
+            executor=row.executor,
+            host=row.host,
+            worker=row.worker,
+            attempts=row.attempts or 0,
         )
 
 

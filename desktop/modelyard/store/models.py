@@ -91,6 +91,7 @@ class Sweep(Base):
     pid: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+    executor: Mapped[str | None] = mapped_column(String(200))  # None/"local" or a scheduler
 
 
 class Run(Base):
@@ -128,6 +129,12 @@ class Run(Base):
     queued_at: Mapped[datetime | None]  # submitted to the worker queue
     resource: Mapped[str | None] = mapped_column(String(20))  # "cpu" or "gpu:N", once dispatched
     dispatched_at: Mapped[datetime | None]
+    # where it executed: "local" or the Dask scheduler's address, the machine's name, the Dask
+    # worker's address; attempts counts starts on a cluster (a lost worker's run may get two)
+    executor: Mapped[str | None] = mapped_column(String(200))
+    host: Mapped[str | None] = mapped_column(String(255))
+    worker: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int | None]
     model_blob: Mapped[str | None] = mapped_column(String(64))
     signature: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -39,6 +39,7 @@ BASE_COLUMNS = {
     "created": "Created",
     "tags": "Tags",
     "source": "Source",
+    "where": "Executed on",
 }
 DEFAULT_COLUMNS = ("id", "status", "experiment", "name", "model", "dataset", "target", "duration")
 
@@ -53,7 +54,8 @@ class RunRow:
 
     def __init__(self, values: tuple) -> None:
         # (id, status, experiment, name, source, model, dataset name, dataset version, target,
-        #  task, created, started, ended, sweep id, params, summary, tags): see _select()
+        #  task, created, started, ended, sweep id, params, summary, tags, executor, host,
+        #  worker): see _select()
         self.id = values[0]  # read on every refresh and sort: a plain attribute
         self._r = values
         self._times: list[Any] = [values[10], values[11], values[12]]
@@ -68,6 +70,14 @@ class RunRow:
     target = property(lambda self: self._r[8] or "")
     task = property(lambda self: self._r[9] or "")
     sweep_id = property(lambda self: self._r[13])
+
+    @property
+    def where(self) -> str:
+        """The machine it ran on, and the cluster worker when it ran on one."""
+        executor, host, worker = self._r[17], self._r[18], self._r[19]
+        if executor in (None, "local"):
+            return host or ""
+        return f"{worker or executor} ({host})" if host else worker or executor
 
     def _field(self, index: int) -> dict:
         value = self._decoded[index]
@@ -149,6 +159,7 @@ _BASE_VALUES: dict[str, Callable[[RunRow], Any]] = {
     "tags": lambda r: ", ".join(f"{k}={v}" for k, v in r.tags.items()),
     "source": lambda r: r.source,
     "task": lambda r: r.task,
+    "where": lambda r: r.where,
 }
 
 
@@ -180,6 +191,9 @@ def _select():
             as_text(run.params),
             as_text(run.summary),
             as_text(run.tags),
+            run.executor,
+            run.host,
+            run.worker,
         )
         .outerjoin(models.Experiment, models.Experiment.id == run.experiment_id)
         .outerjoin(models.DatasetVersion, models.DatasetVersion.id == run.dataset_version_id)

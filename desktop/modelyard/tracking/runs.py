@@ -9,37 +9,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from modelyard.datasets.schema import suggest_task
 from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.store import Store, models
 from modelyard.store.entities import TERMINAL_STATUSES, DatasetVersion, Run
-from modelyard.training.trainers import TASKS, get_trainer
 
 ACTIVE_STATUSES = ("queued", "running")
 MAX_SEED = 2**32 - 1  # what NumPy's random generators accept
 
 
-def create_run(
-    store: Store,
-    dataset: DatasetVersion,
-    target: str,
-    model_kind: str,
-    params: dict[str, Any] | None = None,
-    seed: int = 0,
-    task: str | None = None,
-    experiment: str | None = None,
-    name: str | None = None,
-    tags: dict[str, str] | None = None,
-    sweep_id: int | None = None,
-    trial: int | None = None,
-) -> Run:
-    """Check everything a worker will need, then record the run as queued."""
-    from modelyard.tracking.experiments import check_name, check_tags, experiment_id
-
-    experiment = check_name(experiment)
-    tags = check_tags(tags or {})
-    if name is not None:
-        name = name.strip()[:200] or None
+def target_column(dataset: DatasetVersion, target: str):
+    """The dataset's column to predict, or a clear error when it cannot be one."""
     column = dataset.column(target)
     if column is None:
         raise InvalidInputError(
@@ -50,20 +29,32 @@ def create_run(
         raise InvalidInputError(
             f"{dataset.label} has only the target column; nothing to learn from."
         )
-    task = task or suggest_task(column, dataset.n_rows)
-    if task not in TASKS:
-        raise InvalidInputError(f"Task must be classification or regression, not '{task}'.")
-    if task == "regression" and column.kind not in ("integer", "float"):
-        raise InvalidInputError(
-            f"Column '{target}' holds {column.kind} values, so it can only be predicted by "
-            "classification."
-        )
-    trainer = get_trainer(model_kind)
-    if task not in trainer.tasks:
-        raise InvalidInputError(
-            f"{trainer.label} does only {' and '.join(trainer.tasks)}, not {task}."
-        )
-    resolved = trainer.resolve_params(params or {})
+    return column
+
+
+def record_run(
+    store: Store,
+    dataset: DatasetVersion,
+    target: str,
+    task: str,
+    model_kind: str,
+    params: dict[str, Any],
+    seed: int = 0,
+    experiment: str | None = None,
+    name: str | None = None,
+    tags: dict[str, str] | None = None,
+    sweep_id: int | None = None,
+    trial: int | None = None,
+) -> Run:
+    """Record a queued trainer run whose trainer, task and parameters the caller (training's
+    `create_run`, which knows the trainers) has checked."""
+    from modelyard.tracking.experiments import check_name, check_tags, experiment_id
+
+    experiment = check_name(experiment)
+    tags = check_tags(tags or {})
+    if name is not None:
+        name = name.strip()[:200] or None
+    target_column(dataset, target)
     if not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise InvalidInputError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
     with store.session() as session:
@@ -77,7 +68,7 @@ def create_run(
             target=target,
             task=task,
             model_kind=model_kind,
-            params=resolved,
+            params=params,
             seed=seed,
             status="queued",
         )
@@ -257,6 +248,41 @@ def set_process(
                 dispatched_at=models.utcnow(),
             )
         )
+
+
+def set_placement(
+    store: Store,
+    run_id: int,
+    executor: str,
+    host: str | None = None,
+    worker: str | None = None,
+    resource: str | None = None,
+    new_attempt: bool = False,
+) -> None:
+    """Record where a run executes: its executor ("local" or a scheduler address), machine
+    and cluster worker; `new_attempt` counts one more start on a cluster."""
+    values: dict[str, Any] = {"executor": executor}
+    if host is not None:
+        values["host"] = host
+    if worker is not None:
+        values["worker"] = worker
+    if resource is not None:
+        values["resource"] = resource
+    if new_attempt:
+        values["attempts"] = func.coalesce(models.Run.attempts, 0) + 1
+    with store.session() as session:
+        session.execute(update(models.Run).where(models.Run.id == run_id).values(**values))
+
+
+def requeue_after_lost_worker(store: Store, run_id: int) -> bool:
+    """Put a run whose cluster worker was lost back to queued, for its second attempt."""
+    with store.session() as session:
+        result = session.execute(
+            update(models.Run)
+            .where(models.Run.id == run_id, models.Run.status.in_(ACTIVE_STATUSES))
+            .values(status="queued", started_at=None, pid=None, pid_started_at=None)
+        )
+        return result.rowcount == 1
 
 
 def mark_running(store: Store, run_id: int) -> bool:

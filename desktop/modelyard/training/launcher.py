@@ -1,12 +1,14 @@
-"""Starting worker processes and noticing the ones that died.
+"""Starting worker processes on this machine and noticing the ones that died.
 
-Where a run executes is decided here and only here, so that a later executor (a Dask cluster,
-say) replaces this module's functions, not the callers.
+This is the local executor's machinery; `training.executors` decides whether a run comes here
+or goes to a Dask cluster (`training.dask_executor`), whose tasks start the same worker
+commands on their own machines. Cancelling works for both: the store says cancelled first.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -85,6 +87,7 @@ def _worker_env(store: Store, run_id: int, resource: str) -> dict[str, str]:
     if store.home is not None:
         env["MODELYARD_HOME"] = str(store.home)
     env["MODELYARD_STORE_URL"] = store.url
+    env["MODELYARD_BLOB_DIR"] = str(store.blobs.root)
     env["MODELYARD_RUN_ID"] = str(run_id)
     env["PYTHONUNBUFFERED"] = "1"
     if resource.startswith("gpu:"):  # the worker sees only the GPU it was given, as cuda:0
@@ -235,6 +238,8 @@ def reap_orphans(store: Store) -> list[int]:
     """Mark failed every active run whose worker process no longer exists."""
     failed = []
     for run in runs.active_runs(store):
+        if run.on_cluster:
+            continue  # its cluster task watches it (and a lost worker's task is rescheduled)
         if run.pid is not None and not _alive(run.pid, run.pid_started_at):
             tail = last_log_lines(store, run.id)
             message = "The worker process ended unexpectedly (killed or crashed)."
@@ -255,6 +260,8 @@ def cancel(store: Store, run_id: int, reason: str = "Cancelled by the user.") ->
         )
     if not runs.fail(store, run_id, reason, status="cancelled"):
         return False
+    if run.on_cluster and run.host != socket.gethostname():
+        return True  # the cluster task watching it ends its process tree within a second
     if run.pid is not None and _alive(run.pid, run.pid_started_at):
         _kill_tree(run.pid)
         deadline = time.monotonic() + 10  # its last samples are in once it is gone
@@ -290,7 +297,12 @@ def start_sweep(store: Store, sweep_id: int) -> subprocess.Popen:
     from modelyard.training.sweeps import set_status
 
     command = sweep_command(sweep_id)
-    env = dict(os.environ, MODELYARD_STORE_URL=store.url, PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        MODELYARD_STORE_URL=store.url,
+        MODELYARD_BLOB_DIR=str(store.blobs.root),
+        PYTHONUNBUFFERED="1",
+    )
     if store.home is not None:
         env["MODELYARD_HOME"] = str(store.home)
     path = sweep_log_path(store, sweep_id)

@@ -61,10 +61,10 @@ def execute(run_id: int) -> int:
 
 def _budget_stop(store) -> None:
     """Out of budget: what the script logged so far is written, then the process ends."""
-    from modelyard.tracking import sdk
+    from modelyard.tracking.open_runs import OPEN
     from modelyard.training.worker import stop_for_budget
 
-    for active in list(sdk._active):
+    for active in list(OPEN):
         try:
             active.flush()
         except Exception:  # noqa: BLE001, S110 - stopping anyway; the run is recorded
@@ -128,9 +128,9 @@ def missing_package_message(name: str) -> str:
 
 def _close_sdk_runs(error: str | None) -> None:
     """Write what the script logged through the SDK but did not end (its runs end here)."""
-    from modelyard.tracking import sdk
+    from modelyard.tracking.open_runs import OPEN
 
-    for active in list(sdk._active):
+    for active in list(OPEN):
         try:
             active.end("failed", error) if error else active.end()
         except Exception as exc:  # noqa: BLE001 - the script's own result still counts

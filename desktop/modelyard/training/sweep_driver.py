@@ -28,8 +28,9 @@ def drive(sweep_id: int) -> int:
 
     from modelyard.datasets.service import get_version
     from modelyard.errors import ModelyardError
-    from modelyard.tracking.runs import create_run, get_run, metric_history
-    from modelyard.training import launcher
+    from modelyard.tracking.runs import get_run, metric_history
+    from modelyard.training import executors, launcher
+    from modelyard.training.jobs import create_run
     from modelyard.training.sweeps import INTERMEDIATE, get_sweep, grid_of, set_status, suggest
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -39,6 +40,7 @@ def drive(sweep_id: int) -> int:
         if not set_status(store, sweep_id, "running"):
             return 0
         dataset = get_version(store, sweep.dataset)
+        where = executors.sweep_executor(store, sweep_id)  # this machine or a Dask cluster
         study = optuna.create_study(
             direction=sweep.direction,
             sampler=_sampler(sweep),
@@ -77,7 +79,7 @@ def drive(sweep_id: int) -> int:
                         sweep_id=sweep_id,
                         trial=trial.number,
                     )
-                    launcher.submit(store, run.id)  # waits in the queue for a slot
+                    executors.submit(store, run.id, where)  # waits for a slot or a worker
                     active[run.id] = [trial, 0]
                 except ModelyardError as exc:  # a proposal the trainer refuses: a failed trial
                     print(f"Trial {trial.number}: {exc}", flush=True)
@@ -110,11 +112,22 @@ def drive(sweep_id: int) -> int:
         set_status(store, sweep_id, "finished")
         print(f"Sweep {sweep_id} finished.", flush=True)
         return 0
+    except ModelyardError as exc:  # e.g. the scheduler cannot be reached: one sentence
+        set_status(store, sweep_id, "failed", str(exc))
+        print(str(exc), flush=True)
+        return 1
     except Exception as exc:  # noqa: BLE001 - the sweep records why it stopped
         set_status(store, sweep_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
     finally:
+        executors_close()
         store.close()
+
+
+def executors_close() -> None:
+    from modelyard.training.dask_executor import close_clients
+
+    close_clients()
 
 
 def main(argv: list[str] | None = None) -> int:

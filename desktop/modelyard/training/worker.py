@@ -78,8 +78,14 @@ def stop_for_budget(store) -> None:
 
 
 def hand_over(store) -> None:
-    """This worker's slot is free: start the next queued runs' workers."""
+    """This worker's slot is free: start the next queued runs' workers (not on a cluster
+    machine: this machine's queue belongs to the people who use it)."""
+    import os
+
     from modelyard.training.launcher import dispatch
+
+    if os.environ.get("MODELYARD_EXECUTOR", "local") != "local":
+        return
 
     try:
         dispatch(store)

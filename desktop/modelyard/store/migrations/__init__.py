@@ -10,8 +10,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 SCRIPT_LOCATION = Path(__file__).parent
+MIGRATION_LOCK = 0x6D6F64656C  # PostgreSQL advisory lock key held while migrating ("model")
 
 
 def alembic_config():
@@ -34,6 +35,10 @@ def upgrade_to_head(engine: Engine) -> None:
     config = alembic_config()
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                # several processes opening a new team store at once: one migrates, the
+                # others wait here and then find it at head (DDL is transactional there)
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
         return

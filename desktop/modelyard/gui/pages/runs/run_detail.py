@@ -240,6 +240,9 @@ def environment_text(run) -> str:
         f"python      {env.get('python')} ({env.get('implementation', '')})",
         f"platform    {env.get('platform')} ({env.get('machine')}, {env.get('cpu_count')} CPUs)",
     ]
+    if run.where:
+        attempts = f", attempt {run.attempts}" if run.attempts > 1 else ""
+        lines.append(f"executed    {run.where}{attempts}")
     if run.source == "trainer":
         lines.append(f"seed        {env.get('seed')}")
     data = env.get("dataset")

@@ -19,7 +19,7 @@ from modelyard.datasets.schema import suggest_task
 from modelyard.errors import ModelyardError
 from modelyard.store import Store
 from modelyard.store.entities import DatasetVersion, Run
-from modelyard.tracking.runs import create_run
+from modelyard.training.jobs import create_run
 from modelyard.training.trainers import TASKS, get_trainer, trainers_for
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QLabel,
@@ -79,6 +80,34 @@ class SettingsPage(Page):
         self.script_python = QLineEdit()
         self.script_python.setPlaceholderText("the app's own Python")
         form.addRow("Python for user scripts", self.script_python)
+        execution = QLabel(
+            "Where runs, script runs and sweep trials execute: empty for this machine, or a "
+            "Dask scheduler (tcp://HOST:8786) whose workers have Modelyard, this store and its "
+            "blob folder (`modelyard execution` and --executor do the same)."
+        )
+        execution.setWordWrap(True)
+        form.addRow(execution)
+        self.executor = QLineEdit()
+        self.executor.setPlaceholderText("this machine")
+        self.executor.setMinimumWidth(420)
+        form.addRow("Execution", self.executor)
+        self.retry_lost = QCheckBox("Retry a run once when its cluster worker is lost")
+        form.addRow("", self.retry_lost)
+        team = QLabel(
+            "A team store: a PostgreSQL URL (postgresql+psycopg://user:password@host/db) and "
+            "a blob folder every machine mounts at the same path. Used from the next start; "
+            "MODELYARD_STORE_URL and MODELYARD_BLOB_DIR win over these."
+        )
+        team.setWordWrap(True)
+        form.addRow(team)
+        self.store_url = QLineEdit()
+        self.store_url.setPlaceholderText("SQLite in the data folder")
+        self.store_url.setMinimumWidth(420)
+        form.addRow("Store URL", self.store_url)
+        self.blob_folder = QLineEdit()
+        self.blob_folder.setPlaceholderText("blobs in the data folder")
+        self.blob_folder.setMinimumWidth(420)
+        form.addRow("Blob folder", self.blob_folder)
         from modelyard.gui import theme
 
         self.theme_box = QComboBox()
@@ -111,8 +140,18 @@ class SettingsPage(Page):
 
     @property
     def has_unsaved_edits(self) -> bool:
-        edits = [*self.fields.values(), self.cpu_runs, self.gpu_runs, self.script_python]
-        return any(edit.isModified() for edit in edits)
+        return any(edit.isModified() for edit in self._edits())
+
+    def _edits(self) -> list[QLineEdit]:
+        return [
+            *self.fields.values(),
+            self.cpu_runs,
+            self.gpu_runs,
+            self.script_python,
+            self.executor,
+            self.store_url,
+            self.blob_folder,
+        ]
 
     def load(self) -> None:
         from dataclasses import asdict
@@ -137,6 +176,15 @@ class SettingsPage(Page):
         from modelyard.training.launcher import script_python
 
         self.script_python.setText(script_python(self.store) or "")
+        from modelyard.store.db import display_url
+        from modelyard.training import executors
+
+        where = executors.chosen(self.store)
+        self.executor.setText("" if where == executors.LOCAL else where)
+        self.retry_lost.setChecked(executors.retry_lost_worker(self.store))
+        saved = paths.local_config()
+        self.store_url.setText(display_url(saved["store_url"]) if "store_url" in saved else "")
+        self.blob_folder.setText(saved.get("blob_dir", ""))
         self.status.setText("")
 
     def values(self) -> dict[str, str]:
@@ -156,20 +204,30 @@ class SettingsPage(Page):
                 )
             ]
             python = _check_python(self.script_python.text())
+            from modelyard.training import executors
+
+            executor = executors.check_address(self.executor.text())
+            team = _check_team_store(self.store_url, self.blob_folder)
             prices = save_prices(self.store, self.values())
             set_limits(self.store, *limits)
             from modelyard.store.settings import set_setting
             from modelyard.training.launcher import SCRIPT_PYTHON
 
             set_setting(self.store, SCRIPT_PYTHON, python)
+            executors.save_choice(self.store, executor, self.retry_lost.isChecked())
+            if team:
+                paths.save_local_config(**team)
         except ModelyardError as exc:
             self.status.setText(str(exc))
             self.message.emit(str(exc), True)
             return False
-        for edit in (*self.fields.values(), self.cpu_runs, self.gpu_runs, self.script_python):
+        for edit in self._edits():
             edit.setModified(False)
         self.load()
-        self.status.setText("Saved. Runs that end from now on use these figures.")
+        self.status.setText(
+            "Saved. Runs that end from now on use these figures"
+            + ("; the team store is used from the next start." if team else ".")
+        )
         self.message.emit("Settings saved.", False)
         self.saved.emit(prices)
         return True
@@ -200,3 +258,29 @@ def _check_python(text: str) -> str | None:
             "(e.g. ~/venv/bin/python) or leave the field empty for the app's own."
         )
     return found
+
+
+def _check_team_store(url_edit: QLineEdit, folder_edit: QLineEdit) -> dict[str, str]:
+    """What changed of the store URL and blob folder (an untouched field keeps its value,
+    so a password shown as *** is never saved as ***)."""
+    from pathlib import Path
+
+    from modelyard.errors import InvalidInputError
+
+    changes: dict[str, str] = {}
+    if url_edit.isModified():
+        url = url_edit.text().strip()
+        if url and not url.startswith(("sqlite:///", "postgresql")):
+            raise InvalidInputError(
+                "The store URL must be postgresql+psycopg://USER:PASSWORD@HOST/DATABASE "
+                "(or sqlite:///PATH); leave it empty for the data folder's own store."
+            )
+        if "***" in url:
+            raise InvalidInputError("Type the store URL's password itself, not ***.")
+        changes["store_url"] = url
+    if folder_edit.isModified():
+        folder = folder_edit.text().strip()
+        if folder and not Path(folder).expanduser().is_absolute():
+            raise InvalidInputError(f"The blob folder must be a full path, not '{folder}'.")
+        changes["blob_dir"] = folder
+    return changes

@@ -34,10 +34,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("environment", sa.JSON(), nullable=True))
         batch.create_index("ix_runs_experiment_id", ["experiment_id"])
         batch.create_foreign_key("fk_runs_experiment_id", "experiments", ["experiment_id"], ["id"])
-    # every run made before experiments existed belongs to the default one
+    # every run made before experiments existed belongs to the default one (FALSE, not 0: a
+    # PostgreSQL boolean takes no integer; SQLite reads FALSE as 0)
     op.execute(
         "INSERT INTO experiments (name, budget_auto_stop, created_at) "
-        "SELECT 'Default', 0, CURRENT_TIMESTAMP WHERE EXISTS (SELECT 1 FROM runs)"
+        "SELECT 'Default', FALSE, CURRENT_TIMESTAMP WHERE EXISTS (SELECT 1 FROM runs)"
     )
     op.execute(
         "UPDATE runs SET experiment_id = (SELECT id FROM experiments WHERE name = 'Default')"

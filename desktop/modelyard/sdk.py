@@ -1,5 +1,8 @@
 """The Python SDK: a script or notebook records its params, metrics, artifacts and models.
 
+A facade over tracking, training, registry and telemetry, so it sits above all of them (the
+runs it has open live in `tracking.open_runs`, where a worker can close them).
+
     import modelyard
     with modelyard.start_run(experiment="churn", name="try-3") as run:
         run.log_params({"lr": 0.01})
@@ -31,8 +34,9 @@ FLUSH_S = 0.5
 MAX_BUFFER = 100_000  # points held before a write is forced
 JOB_ENV = "MODELYARD_RUN_ID"  # set by the worker queue for a script it started
 
-_lock = threading.RLock()
-_active: list[ActiveRun] = []
+from modelyard.tracking.open_runs import LOCK as _lock  # noqa: E402
+from modelyard.tracking.open_runs import OPEN as _active  # noqa: E402
+
 _job_attached = False
 _uncaught: list[BaseException] = []
 _forked_child = False
@@ -78,7 +82,7 @@ def start_run(
         raise InvalidInputError(_FORKED)
     if home is not None:  # that folder's own store, whatever a job's environment names
         home = Path(home).expanduser()
-        store = open_store(home, url=f"sqlite:///{home / 'modelyard.db'}")
+        store = open_store(home, url=f"sqlite:///{home / 'modelyard.db'}", blob_root=home / "blobs")
     else:
         store = open_store(paths.data_home())
     try:

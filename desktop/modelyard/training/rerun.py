@@ -6,7 +6,8 @@ from __future__ import annotations
 from modelyard.errors import InvalidInputError
 from modelyard.store import Store
 from modelyard.store.entities import Run
-from modelyard.tracking.runs import create_run, get_run
+from modelyard.tracking.runs import get_run
+from modelyard.training.jobs import create_run
 
 
 def rerun(store: Store, ref: int | str) -> Run:
