@@ -17,20 +17,6 @@ def _stylesheet() -> str:
     return path.read_text() if path.exists() else ""
 
 
-def offer_sample(window) -> None:
-    """On the very first launch, import the shipped sample so there is something to try."""
-    from modelyard.datasets.service import count_datasets
-    from modelyard.store.settings import get_setting, set_setting
-
-    store = window.store
-    if get_setting(store, "sample_offered", False) or count_datasets(store):
-        return
-    set_setting(store, "sample_offered", True)
-    sample = paths.sample_dataset()
-    if sample.exists():
-        window.import_files([sample])
-
-
 def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> int:
     """The app; `open_files` (paths from the command line or a file manager) go through the
     import flow once the store is open."""
@@ -71,20 +57,19 @@ def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> i
             window.notify(store.upgrade_notice)
         if open_files:
             window.import_files([Path(f) for f in open_files])
-        elif not benchmark:
-            offer_sample(window)
 
     benchmark = bool(os.environ.get("MODELYARD_EXIT_AFTER_PAINT"))
 
     def after_first_paint() -> None:
         if benchmark:  # benchmarks/startup: report the timings, then quit
             print(f"first-paint {time.perf_counter() - STARTED:.4f}", flush=True)
-            open_and_attach()
-            app.processEvents()
-            print(f"data-shown {time.perf_counter() - STARTED:.4f}", flush=True)
-            app.quit()
-        else:
-            open_and_attach()
+
+            def shown() -> None:
+                print(f"data-shown {time.perf_counter() - STARTED:.4f}", flush=True)
+                app.quit()
+
+            window.stack.currentWidget().data_shown.connect(shown)
+        open_and_attach()
 
     class FirstPaint(QObject):
         """Opens the store only once the window has painted, so it appears at once."""

@@ -20,13 +20,36 @@ from PySide6.QtWidgets import (
 )
 
 
-class EmptyState(QWidget):
-    """What an empty page shows: what belongs here and how to fill it."""
+GUIDE = ("Import data", "Train a model", "Register it", "Export a bundle")
 
-    def __init__(self, title: str, hint: str, parent: QWidget | None = None) -> None:
+
+def guide_text(step: int) -> str:
+    """The first hour's path, import → train → register → export, with `step` (1-4) in bold."""
+    parts = []
+    for n, name in enumerate(GUIDE, start=1):
+        text = f"{n}. {name}"
+        parts.append(f"<b>{text}</b>" if n == step else f"<span style='color:gray'>{text}</span>")
+    return " &nbsp;→&nbsp; ".join(parts)
+
+
+class EmptyState(QWidget):
+    """What an empty page shows: what belongs here and how to fill it; on the pages of the
+    first hour's path, where this page sits on it."""
+
+    def __init__(
+        self, title: str, hint: str, guide_step: int | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
+        self.guide = None
+        if guide_step is not None:
+            self.guide = QLabel(guide_text(guide_step))
+            self.guide.setObjectName("emptyGuide")
+            self.guide.setTextFormat(Qt.TextFormat.RichText)
+            self.guide.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(self.guide)
+            layout.addSpacing(12)
         heading = QLabel(title)
         heading.setObjectName("emptyTitle")
         heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -36,8 +59,18 @@ class EmptyState(QWidget):
         body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(heading)
         layout.addWidget(body)
+        self._buttons = QHBoxLayout()
+        self._buttons.addStretch(1)
+        self._buttons.addStretch(1)
+        layout.addLayout(self._buttons)
         layout.addStretch(2)
         self.hint = body
+
+    def add_button(self, text: str) -> QPushButton:
+        """A button under the hint: the page's first action, one click away."""
+        button = QPushButton(text)
+        self._buttons.insertWidget(self._buttons.count() - 1, button)
+        return button
 
 
 class Banner(QFrame):

@@ -47,6 +47,7 @@ FULL_RELOAD_S = 10.0  # also re-read finished runs now and then (tags or notes s
 
 class RunsPage(Page):
     title = "Runs"
+    guide_step = 2
     empty_title = "No runs yet"
     empty_hint = (
         "Pick a dataset on the Datasets page and press New run… to train a model, or press "

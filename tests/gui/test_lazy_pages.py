@@ -1,0 +1,56 @@
+"""Pages are built when first shown, and their data is read off the GUI thread."""
+
+import os
+import subprocess
+import sys
+
+from modelyard.gui.lazy_pages import ATTRIBUTES, TITLES
+
+
+def test_only_the_page_on_screen_is_built_and_others_build_when_shown(store, qtbot):
+    from modelyard.gui.main_window import MainWindow
+
+    window = MainWindow(store)
+    qtbot.addWidget(window)
+    built = [type(p).__name__ for p in window._pages.built()]
+    assert built == ["DatasetsPage"]
+    assert [window.sidebar.item(i).text() for i in range(window.sidebar.count())] == TITLES
+    window.sidebar.setCurrentRow(TITLES.index("Costs"))
+    assert window._pages.is_built("costs_page")
+    assert window.stack.currentWidget() is window.costs_page
+    assert window.costs_page.store is store
+    assert not window._pages.is_built("monitoring_page")
+    page = window.monitoring_page  # asking for a page builds it, in its place in the stack
+    assert window.stack.indexOf(page) == ATTRIBUTES.index("monitoring_page")
+    assert window.stack.count() == len(TITLES)
+    window.close()
+
+
+def test_the_window_module_imports_no_page_module():
+    code = (
+        "import sys, modelyard.gui.main_window; "
+        "print(sorted(m for m in sys.modules if m.startswith('modelyard.gui.pages.')))"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['modelyard.gui.pages.base']"
+
+
+def test_a_store_change_reads_the_datasets_page_in_the_pool(window, qtbot, store, churn):
+    page = window.datasets_page
+    assert page.versions.rowCount() == 0  # imported behind the page's back
+    window.refresh_current()
+    assert page.reading or page.versions.rowCount() == 1
+    qtbot.waitUntil(lambda: page.versions.rowCount() == 1 and not page.reading, timeout=10000)
+    assert "2,000 rows" in page.profile_panel.summary.text()
+
+
+def test_a_background_read_older_than_a_load_is_dropped(window, qtbot, store, churn):
+    page = window.datasets_page
+    shown = []
+    page.data_shown.connect(lambda: shown.append(page.versions.rowCount()))
+    window.refresh_current()  # starts a read in the pool …
+    page.refresh()  # … then a load on the GUI thread shows the data first
+    qtbot.waitUntil(lambda: not page.reading, timeout=10000)
+    assert shown == [1]  # the older read came back and was not shown again
