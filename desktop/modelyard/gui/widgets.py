@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
 GUIDE = ("Import data", "Train a model", "Register it", "Export a bundle")
 
 
