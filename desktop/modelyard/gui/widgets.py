@@ -218,3 +218,43 @@ def fill_table(
 def selected_key(table: QTableWidget) -> object | None:
     items = table.selectedItems()
     return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+
+class FormView(QWidget):
+    """Read-only (label, value) pairs as a form: labels in one column, values wrapped and
+    selectable beside them — instead of a monospace text dump."""
+
+    def __init__(self, placeholder: str = "", parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import QFormLayout
+
+        super().__init__(parent)
+        self.form = QFormLayout(self)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.placeholder = placeholder
+        self.rows: list[tuple[str, str]] = []
+        self.set_rows([])
+
+    def set_rows(self, rows: list[tuple[str, str]]) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.rows = list(rows)
+        if not rows and self.placeholder:
+            hint = QLabel(self.placeholder)
+            hint.setObjectName("emptyHint")
+            self.form.addRow(hint)
+        for label, value in rows:
+            field = QLabel(str(value))
+            field.setWordWrap(True)
+            field.setTextFormat(Qt.TextFormat.PlainText)
+            field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            name = QLabel(f"{label}:")
+            name.setObjectName("formLabel")
+            self.form.addRow(name, field)
+
+    def value(self, label: str) -> str | None:
+        return next((v for k, v in self.rows if k == label), None)
+
+    def text(self) -> str:
+        """Everything shown, one 'label: value' per line (tests, copying, screen readers)."""
+        return "\n".join(f"{k}: {v}" for k, v in self.rows)
