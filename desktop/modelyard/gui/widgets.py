@@ -73,7 +73,7 @@ class EmptyState(QWidget):
 
 
 class Banner(QFrame):
-    """A non-blocking message floating over the bottom of `host`: nothing moves when it shows.
+    """A non-blocking message at the bottom of `host`, which leaves room for it.
 
     Info hides after a while; errors stay until closed or replaced.
     """
@@ -116,6 +116,21 @@ class Banner(QFrame):
         width = max(width, 200)
         self.setFixedSize(width, self.heightForWidth(width))
         self.move(16, self._host.height() - self.height() - 16)
+        if self.isVisible():
+            self._reserve(True)
+
+    def _reserve(self, shown: bool) -> None:
+        """While shown, the page above ends where the banner starts: it never covers the last
+        rows of a table (the page shrinks instead of hiding under it)."""
+        self._host.setContentsMargins(0, 0, 0, self.height() + 24 if shown else 0)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._reserve(True)
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._reserve(False)
+        super().hideEvent(event)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
         if obj is self._host and event.type() == QEvent.Type.Resize and self.isVisible():

@@ -29,6 +29,8 @@ HINTS = {
     "memory_w_per_gb": "power of resident memory",
 }
 
+NARROW, WIDE = 260, 420  # field widths: a number or a name; a path
+
 
 class SettingsPage(Page):
     title = "Settings"
@@ -49,36 +51,31 @@ class SettingsPage(Page):
         )
         intro.setWordWrap(True)
         outer.addWidget(intro)
-        form = QFormLayout()
+        self.form = form = QFormLayout()
+        # One form for every section, so the labels share one width; fields keep their own
+        # width instead of stretching across the window. A new setting is one add_field call.
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.fields: dict[str, QLineEdit] = {}
         for key, label in LABELS.items():
             edit = QLineEdit()
             edit.setPlaceholderText(HINTS[key])
             edit.setToolTip(HINTS[key])
-            self.fields[key] = edit
-            form.addRow(label, edit)
-        workers = QLabel(
+            self.fields[key] = self.add_field(label, edit)
+        self.add_section(
             "How many runs train at once; the others wait in line, oldest first "
             "(`modelyard queue --cpu-runs N` sets the same)."
         )
-        workers.setWordWrap(True)
-        form.addRow(workers)  # one form for every section, so the labels share one width
-        queue_form = form
-        self.cpu_runs = QLineEdit()
+        self.cpu_runs = self.add_field("CPU runs at a time", QLineEdit())
         self.cpu_runs.setToolTip("default: one per CPU core")
-        self.gpu_runs = QLineEdit()
+        self.gpu_runs = self.add_field("Runs per GPU", QLineEdit())
         self.gpu_runs.setToolTip("default 1; used only where an NVIDIA GPU is found")
-        queue_form.addRow("CPU runs at a time", self.cpu_runs)
-        queue_form.addRow("Runs per GPU", self.gpu_runs)
-        scripts = QLabel(
-            "User scripts (Runs → Run script…) run with this Python; empty: the app's own. "
+        self.add_section(
+            "User scripts (Runs → Run script…) run with this Python; empty: the app's own "
+            "(`modelyard settings --script-python PATH` sets the same). "
             "Another Python needs Modelyard installed in it (`pip install modelyard`)."
         )
-        scripts.setWordWrap(True)
-        form.addRow(scripts)
-        self.script_python = QLineEdit()
+        self.script_python = self.add_field("Python for user scripts", QLineEdit(), WIDE)
         self.script_python.setPlaceholderText("the app's own Python")
-        form.addRow("Python for user scripts", self.script_python)
         from modelyard.gui import theme
 
         self.theme_box = QComboBox()
@@ -88,16 +85,12 @@ class SettingsPage(Page):
         self.theme_box.currentIndexChanged.connect(
             lambda: theme.choose(self.theme_box.currentData())
         )
-        form.addRow(QLabel("How the app looks (applied at once, kept for this user)."))
-        form.addRow("Theme", self.theme_box)
+        self.add_section("How the app looks (applied at once, kept for this user).")
+        self.add_field("Theme", self.theme_box, None)
         data = QLabel(str(paths.data_home()))
         data.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         data.setToolTip("Set MODELYARD_HOME before starting the app to use another folder")
-        form.addRow("Data folder", data)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        for edit in (*self.fields.values(), self.cpu_runs, self.gpu_runs):
-            edit.setMinimumWidth(260)
-        self.script_python.setMinimumWidth(420)
+        self.add_field("Data folder", data, None)
         outer.addLayout(form)
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(self.save)
@@ -108,6 +101,20 @@ class SettingsPage(Page):
         outer.addStretch(1)
         self.set_content(body)
         self.show_empty(False)
+
+    def add_section(self, text: str) -> QLabel:
+        """A sentence that opens a group of settings, across both columns of the form."""
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setObjectName("settingsSection")
+        self.form.addRow(label)
+        return label
+
+    def add_field(self, label: str, widget: QWidget, width: int | None = NARROW) -> QWidget:
+        if width is not None:
+            widget.setMinimumWidth(width)
+        self.form.addRow(label, widget)
+        return widget
 
     @property
     def has_unsaved_edits(self) -> bool:
