@@ -153,6 +153,7 @@ class SettingsPage(Page):
         from modelyard.errors import ModelyardError
         from modelyard.telemetry.prices import save_prices
         from modelyard.training.queue import check_limit, set_limits
+        from modelyard.training.script_python import check_python
 
         try:  # every value is checked before anything is saved
             limits = [
@@ -162,7 +163,7 @@ class SettingsPage(Page):
                     (self.gpu_runs, "runs per GPU"),
                 )
             ]
-            python = _check_python(self.script_python.text())
+            python = check_python(self.script_python.text())
             prices = save_prices(self.store, self.values())
             set_limits(self.store, *limits)
             from modelyard.store.settings import set_setting
@@ -188,22 +189,3 @@ def _whole(text: str) -> int | None:
         return int(text.strip())
     except ValueError:
         return None
-
-
-def _check_python(text: str) -> str | None:
-    """The interpreter path, or None for the app's own; a path that cannot run is refused."""
-    import os
-    import shutil
-
-    from modelyard.errors import InvalidInputError
-
-    text = text.strip()
-    if not text:
-        return None
-    found = shutil.which(text) or (text if os.access(text, os.X_OK) else None)
-    if not found or os.path.isdir(found):
-        raise InvalidInputError(
-            f"{text} is not a Python interpreter that can be run; give the full path to one "
-            "(e.g. ~/venv/bin/python) or leave the field empty for the app's own."
-        )
-    return found
