@@ -36,3 +36,25 @@ def test_settings_is_one_form_whose_fields_keep_their_width(window, qtbot):
         and form.itemAt(r, QFormLayout.ItemRole.FieldRole) is not None
     }
     assert len(label_edges) == 1  # every field starts at the same x: one label column
+
+
+def test_every_page_fits_a_1024_pixel_wide_window(window):
+    for page in window.pages:  # one long unwrapped label once made Monitoring 1,400 px wide
+        window.show_page(page)
+        assert page.minimumSizeHint().width() + window.sidebar.width() <= 1024, page.title
+
+
+def test_chart_axes_show_small_amounts_as_plain_decimals(qtbot):
+    from modelyard.gui.charts import plain_axis, pg, preload_in_background, ready
+
+    preload_in_background()
+    qtbot.waitUntil(ready, timeout=30000)
+    assert pg() is not None
+    axis = plain_axis()
+    assert axis.tickStrings([0.0, 0.00002, 0.00004], 1.0, 0.00002) == [
+        "0.00000",
+        "0.00002",
+        "0.00004",
+    ]
+    assert axis.tickStrings([0.4, 0.5], 1.0, 0.05) == ["0.40", "0.50"]
+    assert axis.tickStrings([1000.0, 2000.0], 1.0, 1000.0) == ["1000", "2000"]
