@@ -194,6 +194,7 @@ def take(out: Path, quick: bool) -> list[Path]:
         shots.shoot("runs")
         shots.window.runs_page.select_runs([r.id for r in runs])
         shots.wait(lambda: not shots.window.runs_page.loading, "the comparison")
+        shots.window.runs_page.compare_view.only_differences.setChecked(True)
         shots.shoot("compare")
         shots.sweep(dataset)
         shots.shoot("sweeps")
