@@ -39,19 +39,25 @@ def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> i
     opened: list = []
 
     def open_and_attach() -> None:
-        # SQLAlchemy and the store load after the first paint: the window shows at once.
-        from modelyard.errors import ModelyardError
-        from modelyard.store import open_store
+        # SQLAlchemy, the store and its migrations load after the first paint and off the GUI
+        # thread: the window shows at once and stays responsive while the store opens.
+        from modelyard.gui import tasks
 
-        try:
-            store = open_store()
-        except ModelyardError as exc:
-            window.store_failed(str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - shown in the window, never a silent hang
-            window.store_failed(f"{type(exc).__name__}: {exc}")
-            return
+        def open_it(_progress):
+            from modelyard.store import open_store
+
+            return open_store()
+
+        tasks.start(
+            open_it,
+            on_success=attach,
+            on_failure=window.store_failed,
+        )
+
+    def attach(store) -> None:
         opened.append(store)
+        if window is None or window.isHidden():
+            return  # closed while the store was opening
         window.attach_store(store)
         if store.upgrade_notice:
             window.notify(store.upgrade_notice)
@@ -69,6 +75,7 @@ def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> i
                 app.quit()
 
             window.stack.currentWidget().data_shown.connect(shown)
+            QTimer.singleShot(60_000, app.quit)  # a store that cannot open ends the run too
         open_and_attach()
 
     class FirstPaint(QObject):
