@@ -267,7 +267,7 @@ COLUMN_FIELDS = (
 
 
 def column_fields(stats: dict, privacy: dict | None) -> list[tuple[str, str]]:
-    """A column's profile as (label, value) pairs, for a form or the terminal."""
+    """A column's profile as (label, value) pairs, for the profile form in the GUI."""
     fields = [("Type", stats["kind"])]
     fields += [(label, format_value(stats[key])) for key, label in COLUMN_FIELDS if key in stats]
     if "quantiles" in stats:
@@ -283,12 +283,24 @@ def column_fields(stats: dict, privacy: dict | None) -> list[tuple[str, str]]:
         fields.append(("Top values", ", ".join(f"{v} ({n})" for v, n in stats["top"])))
     if privacy:
         fields.append(
-            ("Personal data", f"looks like {privacy['kind']} (at import: {privacy['action']})")
+            ("Personal data", f"looks like {privacy['kind']} data (at import: {privacy['action']})")
         )
     return fields
 
 
 def describe_column(name: str, stats: dict, privacy: dict | None) -> str:
-    fields = column_fields(stats, privacy)
-    width = max(len(label) for label, _ in fields)
-    return "\n".join([name, *(f"  {label.lower():<{width}}  {value}" for label, value in fields)])
+    """The terminal's view of a column (`modelyard datasets profile NAME COLUMN`)."""
+    lines = [f"{name} ({stats['kind']})"]
+    for key in ("count", "missing", "unique", "min", "max", "mean", "std"):
+        if key in stats:
+            lines.append(f"  {key:<8} {format_value(stats[key])}")
+    if "quantiles" in stats:
+        quantiles = ", ".join(
+            f"{float(q):.0%}: {format_value(v)}" for q, v in stats["quantiles"].items()
+        )
+        lines.append(f"  quantiles {quantiles}")
+    if stats.get("top"):
+        lines.append("  top      " + ", ".join(f"{v} ({n})" for v, n in stats["top"]))
+    if privacy:
+        lines.append(f"  looks like {privacy['kind']} data (at import: {privacy['action']})")
+    return "\n".join(lines)
