@@ -93,6 +93,10 @@ class Page(QWidget):
         return None if work is None else lambda: (generation, work())
 
     def _read_done(self, result) -> None:
+        from shiboken6 import isValid
+
+        if not isValid(self):
+            return  # the window closed while the read was under way
         generation, data = result
         if generation == self._generation:  # else a later load already showed
             self.show_data(data)
