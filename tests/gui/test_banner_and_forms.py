@@ -45,7 +45,7 @@ def test_every_page_fits_a_1024_pixel_wide_window(window):
 
 
 def test_chart_axes_show_small_amounts_as_plain_decimals(qtbot):
-    from modelyard.gui.charts import plain_axis, pg, preload_in_background, ready
+    from modelyard.gui.charts import pg, plain_axis, preload_in_background, ready
 
     preload_in_background()
     qtbot.waitUntil(ready, timeout=30000)
