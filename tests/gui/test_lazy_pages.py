@@ -54,3 +54,32 @@ def test_a_background_read_older_than_a_load_is_dropped(window, qtbot, store, ch
     page.refresh()  # … then a load on the GUI thread shows the data first
     qtbot.waitUntil(lambda: not page.reading, timeout=10000)
     assert shown == [1]  # the older read came back and was not shown again
+
+
+def _cells(table) -> list[list[str]]:
+    return [
+        [table.item(r, c).text() for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+
+
+def test_pages_read_in_the_pool_show_what_a_load_now_shows(window, qtbot, store, finished_run):
+    from modelyard.registry.service import register
+
+    register(store, finished_run.id, "churn")
+    tables = {
+        "datasets_page": "versions",
+        "models_page": "table",
+        "costs_page": "table",
+        "monitoring_page": "versions_table",
+    }
+    for attribute, table_name in tables.items():
+        page = getattr(window, attribute)
+        assert page.read() is not None  # this page reads off the GUI thread
+        window.sidebar.setCurrentRow(ATTRIBUTES.index(attribute))  # as a click: background
+        qtbot.waitUntil(lambda p=page: not p.reading, timeout=10000)
+        table = getattr(page, table_name)
+        background = _cells(table)
+        assert len(background) == 1, attribute
+        page.refresh()
+        assert _cells(table) == background, attribute
