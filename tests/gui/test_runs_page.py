@@ -205,3 +205,25 @@ def test_dropping_a_script_on_the_window_offers_to_run_it(window, store, tmp_pat
     script.write_text(textwrap.dedent("print('hi')"))
     drop(window, script)
     assert offered == [str(script)]
+
+
+def test_choosing_a_run_from_code_selects_only_it_even_with_ctrl_held(window, qtbot, store, churn):
+    """select_run must not toggle the row as a Ctrl-click would (Qt reads the keyboard state)."""
+    from PySide6.QtCore import Qt
+
+    from modelyard.tracking.runs import create_run
+
+    first = create_run(store, churn, "churn", "ridge")
+    second = create_run(store, churn, "churn", "ridge")
+    page = window.runs_page
+    window.show_page(page)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2)
+    page.select_run(first.id)
+    qtbot.keyPress(page.table, Qt.Key.Key_Control, Qt.KeyboardModifier.ControlModifier)
+    try:
+        page.select_run(second.id)
+        assert page.selected_ids() == [second.id]
+        page.select_run(second.id)
+        assert page.selected_ids() == [second.id]
+    finally:
+        qtbot.keyRelease(page.table, Qt.Key.Key_Control)

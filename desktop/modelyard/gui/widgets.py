@@ -227,7 +227,17 @@ def fill_table(
         return
     row = again[0] if again else (0 if select_first and keys else None)
     if row is not None:
-        table.selectRow(row)
+        select_row(table, row)
+
+
+def select_row(table, row: int) -> None:
+    """Select exactly this row, as code asks: unlike QTableView.selectRow, the outcome never
+    depends on the keyboard (with Ctrl held, or believed held, selectRow toggles the row into or
+    out of the selection)."""
+    flags = QItemSelectionModel.SelectionFlag
+    table.selectionModel().setCurrentIndex(
+        table.model().index(row, 0), flags.ClearAndSelect | flags.Rows
+    )
 
 
 def selected_key(table: QTableWidget) -> object | None:

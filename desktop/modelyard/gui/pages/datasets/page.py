@@ -12,7 +12,7 @@ from modelyard.errors import ModelyardError
 from modelyard.gui.pages.base import Page, dropped_files
 from modelyard.gui.pages.datasets.profile_panel import ProfilePanel
 from modelyard.gui.pages.datasets.rows_view import RowsView
-from modelyard.gui.widgets import ProgressStrip, fill_table, make_table, selected_key
+from modelyard.gui.widgets import ProgressStrip, fill_table, make_table, select_row, selected_key
 
 if TYPE_CHECKING:
     from modelyard.store.entities import DatasetVersion
@@ -152,7 +152,7 @@ class DatasetsPage(Page):
     def select_version(self, version_id: int) -> None:
         for row in range(self.versions.rowCount()):
             if self.versions.item(row, 0).data(Qt.ItemDataRole.UserRole) == version_id:
-                self.versions.selectRow(row)
+                select_row(self.versions, row)
                 return
 
     def _show_columns(self) -> None:

@@ -25,7 +25,7 @@ from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page, dropped_files
 from modelyard.gui.pages.monitoring.panels import AlertsPanel, HistoryPanel, WatchPanel
 from modelyard.gui.pages.monitoring.report_view import ReportView
-from modelyard.gui.widgets import fill_table, make_table, selected_key
+from modelyard.gui.widgets import fill_table, make_table, select_row, selected_key
 
 if TYPE_CHECKING:
     from modelyard.store.entities import ModelVersion
@@ -152,7 +152,7 @@ class MonitoringPage(Page):
     def select_version(self, version: ModelVersion) -> None:
         for row in range(self.versions_table.rowCount()):
             if self.versions_table.item(row, 0).data(256) == version.id:  # Qt.UserRole
-                self.versions_table.selectRow(row)
+                select_row(self.versions_table, row)
 
     def _version_changed(self) -> None:
         from modelyard.monitoring.checks import history
@@ -196,7 +196,7 @@ class MonitoringPage(Page):
         point = viewport.mapFrom(self, event.position().toPoint())
         item = self.versions_table.itemAt(point) if viewport.rect().contains(point) else None
         if item is not None:
-            self.versions_table.selectRow(item.row())
+            select_row(self.versions_table, item.row())
         self.check_path(files[0])
 
     def check_path(self, path: Path) -> None:

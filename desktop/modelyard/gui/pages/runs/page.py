@@ -36,6 +36,7 @@ from modelyard.gui.pages.base import Page
 from modelyard.gui.pages.runs.run_detail import RunDetail
 from modelyard.gui.pages.runs.runs_model import METRICS_TEXT, RunsTableModel
 from modelyard.tracking.run_table import BASE_COLUMNS, DEFAULT_COLUMNS, HELP, column_header
+from modelyard.gui.widgets import select_row
 
 if TYPE_CHECKING:
     from modelyard.store.entities import Run
@@ -404,7 +405,7 @@ class RunsPage(Page):
         if row is None:
             self._restore = [run_id]  # selected by the next full read, if it shows it
             return
-        self.table.selectRow(row)
+        select_row(self.table, row)
         self.table.scrollTo(self.model.index(row, 0))
 
     def select_runs(self, ids: list[int]) -> None:

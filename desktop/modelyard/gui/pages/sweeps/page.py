@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from modelyard.gui.pages.base import Page
-from modelyard.gui.widgets import fill_table, make_table, selected_key
+from modelyard.gui.widgets import fill_table, make_table, select_row, selected_key
 
 
 class SweepsPage(Page):
@@ -87,7 +87,7 @@ class SweepsPage(Page):
     def select_sweep(self, sweep_id: int) -> None:
         for row in range(self.table.rowCount()):
             if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == sweep_id:
-                self.table.selectRow(row)
+                select_row(self.table, row)
                 return
 
     def cancel_selected(self) -> None:
