@@ -48,6 +48,7 @@ def test_a_store_change_reads_the_datasets_page_in_the_pool(window, qtbot, store
 
 def test_a_background_read_older_than_a_load_is_dropped(window, qtbot, store, churn):
     page = window.datasets_page
+    qtbot.waitUntil(lambda: not page.reading, timeout=10000)  # the read the window began with
     shown = []
     page.data_shown.connect(lambda: shown.append(page.versions.rowCount()))
     window.refresh_current()  # starts a read in the pool …
@@ -83,3 +84,20 @@ def test_pages_read_in_the_pool_show_what_a_load_now_shows(window, qtbot, store,
         assert len(background) == 1, attribute
         page.refresh()
         assert _cells(table) == background, attribute
+
+
+def test_a_background_read_that_fails_says_so_in_the_window(window, qtbot, monkeypatch):
+    from modelyard.errors import StoreError
+
+    page = window.datasets_page
+
+    def broken():
+        raise StoreError("the store is locked by another program")
+
+    monkeypatch.setattr(page, "read", lambda: broken)
+    window.refresh_current()
+    qtbot.waitUntil(lambda: not page.reading, timeout=10000)
+    assert window.banner.property("kind") == "error"
+    assert window.banner.label.text() == (
+        "Could not load Datasets: the store is locked by another program"
+    )

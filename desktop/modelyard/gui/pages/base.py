@@ -90,17 +90,32 @@ class Page(QWidget):
 
     def _start_read(self):
         work, generation = self.read(), self._generation
-        return None if work is None else lambda: (generation, work())
+        if work is None:
+            return None
+
+        def run():
+            try:
+                return generation, work(), None
+            except Exception as exc:  # noqa: BLE001 - said in the window, like a failed load
+                from modelyard.errors import ModelyardError
+
+                return generation, None, str(exc) if isinstance(exc, ModelyardError) else repr(exc)
+
+        return run
 
     def _read_done(self, result) -> None:
         from shiboken6 import isValid
 
         if not isValid(self):
             return  # the window closed while the read was under way
-        generation, data = result
-        if generation == self._generation:  # else a later load already showed
-            self.show_data(data)
-            self.data_shown.emit()
+        generation, data, error = result
+        if generation != self._generation:
+            return  # a later load already showed
+        if error is not None:
+            self.message.emit(f"Could not load {self.title}: {error}", True)
+            return
+        self.show_data(data)
+        self.data_shown.emit()
 
     def read(self):
         """A function that reads the page's data in the pool (no Qt), or None."""
