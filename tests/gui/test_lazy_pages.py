@@ -79,6 +79,9 @@ def test_pages_read_in_the_pool_show_what_a_load_now_shows(window, qtbot, store,
         assert page.read() is not None  # this page reads off the GUI thread
         window.sidebar.setCurrentRow(ATTRIBUTES.index(attribute))  # as a click: background
         qtbot.waitUntil(lambda p=page: not p.reading, timeout=10000)
+        window.refresh_current()  # as a store change does (Datasets was already on screen)
+        assert page.reading
+        qtbot.waitUntil(lambda p=page: not p.reading, timeout=10000)
         table = getattr(page, table_name)
         background = _cells(table)
         assert len(background) == 1, attribute
