@@ -22,7 +22,7 @@ def test_data_files_on_the_command_line_open_the_import_flow(opened, sample_csv,
     assert opened == [[str(sample_csv.resolve()), str(other.resolve())]]
 
 
-def test_other_arguments_stay_the_command_line(opened, tmp_path, capsys):
+def test_other_arguments_stay_the_command_line(opened, home, tmp_path, capsys):
     notes = tmp_path / "notes.docx"
     notes.write_text("x")
     assert entry.main(["datasets"]) == 0 and opened == []

@@ -18,12 +18,13 @@ def test_models_page_shows_details_lineage_aliases_and_audit(window, store, chur
     assert "production of 'churn' now points to v2 (was v1)" in window.banner.label.text()
     assert page.table.item(0, 2).text() == "production" and page.table.item(1, 2).text() == ""
 
-    summary = page.detail.summary.toPlainText()
-    assert "churn v2" in summary and "aliases   production" in summary
-    assert "logistic_regression" in summary and "customer_churn.csv" in summary
-    assert page.selected_version().dataset.content_hash in summary
-    assert "tenure_months (" in summary and "class of 'churn'" in summary
-    assert "packages  modelyard" in summary and "scikit-learn" in summary  # the environment
+    form = page.detail.summary
+    assert form.value("Model").startswith("churn v2") and form.value("Aliases") == "production"
+    assert form.value("Trainer").startswith("logistic_regression")
+    assert "customer_churn.csv" in form.value("Source")
+    assert page.selected_version().dataset.content_hash in form.value("Dataset")
+    assert "tenure_months (" in form.value("Inputs") and "class of 'churn'" in form.value("Output")
+    assert "modelyard" in form.value("Packages") and "scikit-learn" in form.value("Packages")
     steps = [s.text() for s in page.detail.lineage.steps]
     assert len(steps) == 4 and "churn v2" in steps[0] and "customer_churn.csv" in steps[3]
     actions = [page.detail.audit.item(r, 1).text() for r in range(page.detail.audit.rowCount())]

@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     monitor_cmd.add_parsers(sub)
 
     add_telemetry_parsers(sub)
+    from modelyard.cli import settings_cmd
+
+    settings_cmd.add_parser(sub)
     return parser
 
 

@@ -255,7 +255,41 @@ def format_value(value) -> str:
     return str(value)
 
 
+COLUMN_FIELDS = (
+    ("count", "Count"),
+    ("missing", "Missing"),
+    ("unique", "Distinct"),
+    ("min", "Min"),
+    ("max", "Max"),
+    ("mean", "Mean"),
+    ("std", "Std"),
+)
+
+
+def column_fields(stats: dict, privacy: dict | None) -> list[tuple[str, str]]:
+    """A column's profile as (label, value) pairs, for the profile form in the GUI."""
+    fields = [("Type", stats["kind"])]
+    fields += [(label, format_value(stats[key])) for key, label in COLUMN_FIELDS if key in stats]
+    if "quantiles" in stats:
+        fields.append(
+            (
+                "Quantiles",
+                ", ".join(
+                    f"{float(q):.0%}: {format_value(v)}" for q, v in stats["quantiles"].items()
+                ),
+            )
+        )
+    if stats.get("top"):
+        fields.append(("Top values", ", ".join(f"{v} ({n})" for v, n in stats["top"])))
+    if privacy:
+        fields.append(
+            ("Personal data", f"looks like {privacy['kind']} data (at import: {privacy['action']})")
+        )
+    return fields
+
+
 def describe_column(name: str, stats: dict, privacy: dict | None) -> str:
+    """The terminal's view of a column (`modelyard datasets profile NAME COLUMN`)."""
     lines = [f"{name} ({stats['kind']})"]
     for key in ("count", "missing", "unique", "min", "max", "mean", "std"):
         if key in stats:

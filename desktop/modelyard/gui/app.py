@@ -17,20 +17,6 @@ def _stylesheet() -> str:
     return path.read_text() if path.exists() else ""
 
 
-def offer_sample(window) -> None:
-    """On the very first launch, import the shipped sample so there is something to try."""
-    from modelyard.datasets.service import count_datasets
-    from modelyard.store.settings import get_setting, set_setting
-
-    store = window.store
-    if get_setting(store, "sample_offered", False) or count_datasets(store):
-        return
-    set_setting(store, "sample_offered", True)
-    sample = paths.sample_dataset()
-    if sample.exists():
-        window.import_files([sample])
-
-
 def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> int:
     """The app; `open_files` (paths from the command line or a file manager) go through the
     import flow once the store is open."""
@@ -53,38 +39,44 @@ def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> i
     opened: list = []
 
     def open_and_attach() -> None:
-        # SQLAlchemy and the store load after the first paint: the window shows at once.
-        from modelyard.errors import ModelyardError
-        from modelyard.store import open_store
+        # SQLAlchemy, the store and its migrations load after the first paint and off the GUI
+        # thread: the window shows at once and stays responsive while the store opens.
+        from modelyard.gui import tasks
 
-        try:
-            store = open_store()
-        except ModelyardError as exc:
-            window.store_failed(str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - shown in the window, never a silent hang
-            window.store_failed(f"{type(exc).__name__}: {exc}")
-            return
+        def open_it(_progress):
+            from modelyard.store import open_store
+
+            return open_store()
+
+        tasks.start(
+            open_it,
+            on_success=attach,
+            on_failure=window.store_failed,
+        )
+
+    def attach(store) -> None:
         opened.append(store)
+        if window is None or window.isHidden():
+            return  # closed while the store was opening
         window.attach_store(store)
         if store.upgrade_notice:
             window.notify(store.upgrade_notice)
         if open_files:
             window.import_files([Path(f) for f in open_files])
-        elif not benchmark:
-            offer_sample(window)
 
     benchmark = bool(os.environ.get("MODELYARD_EXIT_AFTER_PAINT"))
 
     def after_first_paint() -> None:
         if benchmark:  # benchmarks/startup: report the timings, then quit
             print(f"first-paint {time.perf_counter() - STARTED:.4f}", flush=True)
-            open_and_attach()
-            app.processEvents()
-            print(f"data-shown {time.perf_counter() - STARTED:.4f}", flush=True)
-            app.quit()
-        else:
-            open_and_attach()
+
+            def shown() -> None:
+                print(f"data-shown {time.perf_counter() - STARTED:.4f}", flush=True)
+                app.quit()
+
+            window.stack.currentWidget().data_shown.connect(shown)
+            QTimer.singleShot(60_000, app.quit)  # a store that cannot open ends the run too
+        open_and_attach()
 
     class FirstPaint(QObject):
         """Opens the store only once the window has painted, so it appears at once."""

@@ -14,9 +14,34 @@ def pg():
     return pyqtgraph
 
 
+_PLAIN_AXIS = None
+
+
+def plain_axis(orientation: str = "left"):
+    """An axis whose ticks are plain decimals at the precision their spacing needs:
+    0.00004 rather than 4e-05 for a cost of a few hundred-thousandths of a euro."""
+    global _PLAIN_AXIS
+    if _PLAIN_AXIS is None:
+        import math
+
+        class PlainAxis(pg().AxisItem):
+            def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph override
+                step = spacing * scale
+                big = max((abs(v * scale) for v in values), default=0) >= 1e6
+                if step <= 0 or big:
+                    return super().tickStrings(values, scale, spacing)
+                decimals = max(0, min(12, -math.floor(math.log10(step))))
+                return [f"{v * scale:.{decimals}f}" for v in values]
+
+        _PLAIN_AXIS = PlainAxis
+    return _PLAIN_AXIS(orientation)
+
+
 def make_plot(title: str, y_label: str, legend: bool = True, time_axis: bool = False):
     graph = pg()
-    axis = {"bottom": graph.DateAxisItem()} if time_axis else {}
+    axis = {"left": plain_axis("left")}
+    if time_axis:
+        axis["bottom"] = graph.DateAxisItem()
     plot = graph.PlotWidget(title=title, axisItems=axis)
     plot.setMinimumHeight(150)
     plot.showGrid(x=True, y=True, alpha=0.2)

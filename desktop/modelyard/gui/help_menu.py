@@ -8,29 +8,38 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout
 
+from modelyard.gui.lazy_pages import TITLES
+
 if TYPE_CHECKING:
     from modelyard.gui.main_window import MainWindow
 
 
 def add_actions(window: MainWindow) -> list[tuple[str, str]]:
     """Main-window shortcuts for the main actions; returns (keys, what) for the help list."""
-    runs, models = window.runs_page, window.models_page
     actions = [
         ("Ctrl+N", "New run…", lambda: window.open_new_run_dialog()),
         ("Ctrl+Shift+N", "New sweep…", window.open_new_sweep_dialog),
         ("Ctrl+Shift+R", "Run script…", lambda: window.open_run_script_dialog()),
         ("Ctrl+Shift+C", "Compare runs (select several on Runs)", lambda: _compare(window)),
-        ("Ctrl+R", "Register the selected run's model", runs.register_button.click),
-        ("Ctrl+E", "Export the selected model version", models.export_button.click),
+        (
+            "Ctrl+R",
+            "Register the selected run's model",
+            lambda: _click(window, "runs_page", "register_button"),
+        ),
+        (
+            "Ctrl+E",
+            "Export the selected model version",
+            lambda: _click(window, "models_page", "export_button"),
+        ),
     ]
     run_menu = window.menuBar().addMenu("&Run")
     for keys, text, slot in actions:
         action = QAction(text, window, shortcut=QKeySequence(keys))
         action.triggered.connect(slot)
         run_menu.addAction(action)
-    for i, page in enumerate(window.pages[:9], start=1):
-        action = QAction(page.title, window, shortcut=QKeySequence(f"Ctrl+{i}"))
-        action.triggered.connect(lambda _=False, p=page: window.show_page(p))
+    for i, title in enumerate(TITLES[:9], start=1):
+        action = QAction(title, window, shortcut=QKeySequence(f"Ctrl+{i}"))
+        action.triggered.connect(lambda _=False, row=i - 1: window.sidebar.setCurrentRow(row))
         window.addAction(action)
     listed = [("Ctrl+O", "Import a data file…"), *[(k, t) for k, t, _ in actions]]
     listed.append(("Ctrl+1 … Ctrl+9", "Switch page (in sidebar order)"))
@@ -43,6 +52,11 @@ def add_actions(window: MainWindow) -> list[tuple[str, str]]:
     help_menu.addAction(shortcuts)
     help_menu.addAction(about)
     return listed
+
+
+def _click(window: MainWindow, page: str, button: str) -> None:
+    """A page's button, pressed from anywhere (the page is built if it was not yet)."""
+    getattr(getattr(window, page), button).click()
 
 
 def _compare(window: MainWindow) -> None:

@@ -21,19 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from modelyard.datasets.readers import SUPPORTED
 from modelyard.gui import tasks
+from modelyard.gui.lazy_pages import ATTRIBUTES, TITLES, LazyPages
 from modelyard.gui.pages.base import Page, dropped_files
-from modelyard.gui.pages.costs.page import CostsPage
-from modelyard.gui.pages.datasets.page import DatasetsPage
-from modelyard.gui.pages.deployments.page import DeploymentsPage
-from modelyard.gui.pages.evaluation.page import EvaluationPage
-from modelyard.gui.pages.models.page import ModelsPage
-from modelyard.gui.pages.monitoring.page import MonitoringPage
-from modelyard.gui.pages.resources.page import ResourcesPage
-from modelyard.gui.pages.runs.page import RunsPage
-from modelyard.gui.pages.settings.page import SettingsPage
-from modelyard.gui.pages.sweeps.page import SweepsPage
 from modelyard.gui.widgets import Banner
 
 if TYPE_CHECKING:
@@ -81,46 +71,24 @@ class MainWindow(QMainWindow):
         self._import_batch = None
         self._export_task: tasks.Task | None = None
 
-        self.datasets_page = DatasetsPage()
-        self.runs_page = RunsPage()
-        self.models_page = ModelsPage()
-        self.deployments_page = DeploymentsPage()
-        self.resources_page = ResourcesPage()
-        self.costs_page = CostsPage()
-        self.settings_page = SettingsPage()
         self.resource_feed = None
+        self._snapshots: list = []  # machine samples taken before the Resources page exists
         self._budgets_checked = float("-inf")
         self._sweep_processes: list = []  # driver processes started here, reaped when they end
         self._budget_states: dict[str, str] = {}
         self._closed = False
-        self.evaluation_page = EvaluationPage()
-        self.sweeps_page = SweepsPage()
-        self.monitoring_page = MonitoringPage()
         self.monitor_watcher = None
         self.tray = None
-        self.pages: list[Page] = [
-            self.datasets_page,
-            self.runs_page,
-            self.sweeps_page,
-            self.models_page,
-            self.evaluation_page,
-            self.deployments_page,
-            self.monitoring_page,
-            self.resources_page,
-            self.costs_page,
-            self.settings_page,
-        ]
+        self._alert_count = 0
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setFixedWidth(180)
         self.sidebar.setIconSize(QSize(20, 20))
         self.stack = QStackedWidget()
-        for page in self.pages:
-            self.sidebar.addItem(QListWidgetItem(sidebar_icon(self, page.title), page.title))
-            self.stack.addWidget(page)
-            page.message.connect(self.notify)
-        self.sidebar.currentRowChanged.connect(self._page_changed)
+        self._pages = LazyPages(self.stack, self._page_built)
+        for title in TITLES:
+            self.sidebar.addItem(QListWidgetItem(sidebar_icon(self, title), title))
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -134,30 +102,14 @@ class MainWindow(QMainWindow):
         self.resource_indicator = QLabel()
         self.resource_indicator.setObjectName("resourceIndicator")
         self.statusBar().addPermanentWidget(self.resource_indicator)
-
-        self.datasets_page.files_dropped.connect(self.import_files)
-        self.datasets_page.import_requested.connect(self.choose_files_to_import)
-        self.datasets_page.new_run_requested.connect(self.open_new_run_dialog)
-        self.datasets_page.progress.cancel_requested.connect(self.cancel_import)
-        self.runs_page.new_run_requested.connect(
-            lambda: self.open_new_run_dialog(self.datasets_page.selected_version())
-        )
-        self.runs_page.run_script_requested.connect(self.open_run_script_dialog)
-        self.runs_page.register_requested.connect(self.ask_register)
-        self.runs_page.cancel_requested.connect(self.cancel_run)
-        self.runs_page.rerun_requested.connect(self.rerun)
-        self.sweeps_page.new_sweep_requested.connect(self.open_new_sweep_dialog)
-        self.models_page.export_requested.connect(self.ask_export)
-        self.models_page.export_archive_requested.connect(self.ask_export_archive)
-        self.models_page.evaluate_requested.connect(self.open_evaluation)
-        self.models_page.monitor_requested.connect(self.open_monitoring)
-        self.monitoring_page.alerts_changed.connect(self._show_alert_count)
-        self.monitoring_page.checked.connect(self._checked)
         self._build_menu()
-        self.sidebar.setCurrentRow(0)
         from modelyard.gui import window_state
 
         window_state.restore(self)
+        last = window_state.last_page()
+        self.sidebar.setCurrentRow(TITLES.index(last) if last in TITLES else 0)
+        self._page_changed(self.sidebar.currentRow())  # builds the first page (no store yet)
+        self.sidebar.currentRowChanged.connect(self._page_changed)
         if store is not None:
             self.attach_store(store)
 
@@ -177,7 +129,7 @@ class MainWindow(QMainWindow):
         from modelyard.gui.supervisor import Supervisor
 
         self.store = store
-        for page in self.pages:
+        for page in self._pages.built():
             page.store = store
         self.supervisor = Supervisor(store, self)
         self.supervisor.store_changed.connect(self.refresh_current)
@@ -196,7 +148,7 @@ class MainWindow(QMainWindow):
         if self.monitor_watcher is None and not self._closed:
             from modelyard.gui.pages.monitoring.watcher import MonitorWatcher
 
-            self.monitor_watcher = MonitorWatcher(self.monitoring_page, self)
+            self.monitor_watcher = MonitorWatcher(lambda: self.monitoring_page, self, self.store)
             self.monitor_watcher.start()
         QTimer.singleShot(300, preload_in_background)
 
@@ -208,11 +160,19 @@ class MainWindow(QMainWindow):
         if self.resource_feed is not None:
             self.resource_feed.shutdown()
         self.resource_feed = ResourceFeed(self.store, interval_ms, gpus, self)
-        self.resource_feed.sampled.connect(self.resources_page.add_snapshot)
+        self.resource_feed.sampled.connect(self._sampled)
         self.resource_feed.sampled.connect(
             lambda snapshot: self.resource_indicator.setText(snapshot.summary())
         )
         self.resource_feed.start()
+
+    def _sampled(self, snapshot) -> None:
+        if self._pages.is_built("resources_page"):
+            self.resources_page.add_snapshot(snapshot)
+        else:
+            from modelyard.gui.pages.resources.page import HISTORY
+
+            self._snapshots = [*self._snapshots[-(HISTORY - 1) :], snapshot]
 
     # ---- navigation -------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -228,18 +188,72 @@ class MainWindow(QMainWindow):
 
         self.shortcuts = add_actions(self)
 
+    # ---- pages ----------------------------------------------------------------------------
+    @property
+    def pages(self) -> list[Page]:
+        """Every page, in sidebar order (builds those not yet shown)."""
+        return self._pages.all()
+
+    def _page_built(self, attribute: str, page: Page) -> None:
+        from modelyard.gui import window_state
+
+        page.store = self.store
+        page.message.connect(self.notify)
+        wire = getattr(self, f"_wire_{attribute}", None)
+        if wire is not None:
+            wire(page)
+        window_state.restore_splitters(page)
+
+    def _wire_datasets_page(self, page) -> None:
+        page.files_dropped.connect(self.import_files)
+        page.import_requested.connect(self.choose_files_to_import)
+        page.new_run_requested.connect(self.open_new_run_dialog)
+        page.progress.cancel_requested.connect(self.cancel_import)
+        page.sample_requested.connect(self.import_sample)
+
+    def _wire_runs_page(self, page) -> None:
+        page.new_run_requested.connect(
+            lambda: self.open_new_run_dialog(self.datasets_page.selected_version())
+        )
+        page.run_script_requested.connect(self.open_run_script_dialog)
+        page.register_requested.connect(self.ask_register)
+        page.cancel_requested.connect(self.cancel_run)
+        page.rerun_requested.connect(self.rerun)
+
+    def _wire_sweeps_page(self, page) -> None:
+        page.new_sweep_requested.connect(self.open_new_sweep_dialog)
+
+    def _wire_models_page(self, page) -> None:
+        page.export_requested.connect(self.ask_export)
+        page.export_archive_requested.connect(self.ask_export_archive)
+        page.evaluate_requested.connect(self.open_evaluation)
+        page.monitor_requested.connect(self.open_monitoring)
+
+    def _wire_monitoring_page(self, page) -> None:
+        page.alerts_changed.connect(self._show_alert_count)
+        page.checked.connect(self._checked)
+
+    def _wire_resources_page(self, page) -> None:
+        for snapshot in self._snapshots:
+            page.add_snapshot(snapshot)
+        self._snapshots = []
+
     def show_page(self, page: Page) -> None:
-        self.sidebar.setCurrentRow(self.pages.index(page))
+        """Go to `page` and load it now: code that shows a page goes on to select in it."""
+        self.sidebar.setCurrentRow(self.stack.indexOf(page))
+        self.refresh_current(background=False)
 
     def _page_changed(self, row: int) -> None:
+        self._pages.get(row)
         self.stack.setCurrentIndex(row)
         self.refresh_current()
 
-    def refresh_current(self) -> None:
+    def refresh_current(self, background: bool = True) -> None:
+        """Reload the page on screen; its data is read off the GUI thread where it can be."""
         page = self.stack.currentWidget()
         if isinstance(page, Page):
             try:
-                page.refresh()
+                page.refresh_in_background() if background else page.refresh()
             except Exception as exc:  # noqa: BLE001 - a page that cannot load says so
                 self.notify(f"Could not load {page.title}: {exc}", True)
 
@@ -280,7 +294,19 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.import_files(files)
 
+    def import_sample(self) -> None:
+        """The sample shipped with the app, offered by the empty Datasets page."""
+        from modelyard import paths
+
+        sample = paths.sample_dataset()
+        if not sample.exists():
+            self.notify(f"The sample dataset is missing from this installation ({sample}).", True)
+            return
+        self.import_files([sample])
+
     def choose_files_to_import(self) -> None:
+        from modelyard.datasets.readers import SUPPORTED
+
         patterns = " ".join(f"*{s}" for s in SUPPORTED)
         files, _ = QFileDialog.getOpenFileNames(
             self, "Import data files", str(Path.home()), f"Data files ({patterns});;All files (*)"
@@ -572,7 +598,7 @@ class MainWindow(QMainWindow):
         self.monitoring_page.select_version(version)
 
     def _show_alert_count(self, count: int) -> None:
-        row = self.pages.index(self.monitoring_page)
+        row = self._pages.index("monitoring_page")
         self.sidebar.item(row).setText(f"Monitoring ({count})" if count else "Monitoring")
 
     def _checked(self, check) -> None:
@@ -602,10 +628,22 @@ class MainWindow(QMainWindow):
         except OSError:
             pass  # an unwritable data folder costs the remembered layout, never the close
         self.cancel_import()
-        self.deployments_page.stop_test_serve()
+        if self._pages.is_built("deployments_page"):
+            self.deployments_page.stop_test_serve()
         if self.supervisor is not None:
             self.supervisor.shutdown()
         self._closed = True
         if self.resource_feed is not None:
             self.resource_feed.shutdown()
         super().closeEvent(event)
+
+
+def _page_property(attribute: str) -> property:
+    def get(window: MainWindow) -> Page:
+        return window._pages.get(window._pages.index(attribute))
+
+    return property(get, doc=f"The {attribute.removesuffix('_page')} page, built on first use.")
+
+
+for _attribute in ATTRIBUTES:  # window.datasets_page, window.runs_page, …
+    setattr(MainWindow, _attribute, _page_property(_attribute))

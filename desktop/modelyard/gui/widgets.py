@@ -19,14 +19,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+GUIDE = ("Import data", "Train a model", "Register it", "Export a bundle")
+
+
+def guide_text(step: int) -> str:
+    """The first hour's path, import → train → register → export, with `step` (1-4) in bold."""
+    parts = []
+    for n, name in enumerate(GUIDE, start=1):
+        text = f"{n}. {name}"
+        parts.append(f"<b>{text}</b>" if n == step else f"<span style='color:gray'>{text}</span>")
+    return " &nbsp;→&nbsp; ".join(parts)
+
 
 class EmptyState(QWidget):
-    """What an empty page shows: what belongs here and how to fill it."""
+    """What an empty page shows: what belongs here and how to fill it; on the pages of the
+    first hour's path, where this page sits on it."""
 
-    def __init__(self, title: str, hint: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, title: str, hint: str, guide_step: int | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
+        self.guide = None
+        if guide_step is not None:
+            self.guide = QLabel(guide_text(guide_step))
+            self.guide.setObjectName("emptyGuide")
+            self.guide.setTextFormat(Qt.TextFormat.RichText)
+            self.guide.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(self.guide)
+            layout.addSpacing(12)
         heading = QLabel(title)
         heading.setObjectName("emptyTitle")
         heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -36,12 +58,22 @@ class EmptyState(QWidget):
         body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(heading)
         layout.addWidget(body)
+        self._buttons = QHBoxLayout()
+        self._buttons.addStretch(1)
+        self._buttons.addStretch(1)
+        layout.addLayout(self._buttons)
         layout.addStretch(2)
         self.hint = body
 
+    def add_button(self, text: str) -> QPushButton:
+        """A button under the hint: the page's first action, one click away."""
+        button = QPushButton(text)
+        self._buttons.insertWidget(self._buttons.count() - 1, button)
+        return button
+
 
 class Banner(QFrame):
-    """A non-blocking message floating over the bottom of `host`: nothing moves when it shows.
+    """A non-blocking message at the bottom of `host`, which leaves room for it.
 
     Info hides after a while; errors stay until closed or replaced.
     """
@@ -84,6 +116,21 @@ class Banner(QFrame):
         width = max(width, 200)
         self.setFixedSize(width, self.heightForWidth(width))
         self.move(16, self._host.height() - self.height() - 16)
+        if self.isVisible():
+            self._reserve(True)
+
+    def _reserve(self, shown: bool) -> None:
+        """While shown, the page above ends where the banner starts: it never covers the last
+        rows of a table (the page shrinks instead of hiding under it)."""
+        self._host.setContentsMargins(0, 0, 0, self.height() + 24 if shown else 0)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._reserve(True)
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._reserve(False)
+        super().hideEvent(event)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
         if obj is self._host and event.type() == QEvent.Type.Resize and self.isVisible():
@@ -196,3 +243,43 @@ def select_row(table, row: int) -> None:
 def selected_key(table: QTableWidget) -> object | None:
     items = table.selectedItems()
     return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+
+class FormView(QWidget):
+    """Read-only (label, value) pairs as a form: labels in one column, values wrapped and
+    selectable beside them — instead of a monospace text dump."""
+
+    def __init__(self, placeholder: str = "", parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import QFormLayout
+
+        super().__init__(parent)
+        self.form = QFormLayout(self)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.placeholder = placeholder
+        self.rows: list[tuple[str, str]] = []
+        self.set_rows([])
+
+    def set_rows(self, rows: list[tuple[str, str]]) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.rows = list(rows)
+        if not rows and self.placeholder:
+            hint = QLabel(self.placeholder)
+            hint.setObjectName("emptyHint")
+            self.form.addRow(hint)
+        for label, value in rows:
+            field = QLabel(str(value))
+            field.setWordWrap(True)
+            field.setTextFormat(Qt.TextFormat.PlainText)
+            field.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            name = QLabel(f"{label}:")
+            name.setObjectName("formLabel")
+            self.form.addRow(name, field)
+
+    def value(self, label: str) -> str | None:
+        return next((v for k, v in self.rows if k == label), None)
+
+    def text(self) -> str:
+        """Everything shown, one 'label: value' per line (tests, copying, screen readers)."""
+        return "\n".join(f"{k}: {v}" for k, v in self.rows)

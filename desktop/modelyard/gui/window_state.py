@@ -21,33 +21,38 @@ def settings() -> QSettings:
     return QSettings(str(paths.data_home() / "window.ini"), QSettings.Format.IniFormat)
 
 
-def _splitters(window: MainWindow) -> dict[str, QSplitter]:
-    found = {}
-    for page in window.pages:
-        for i, splitter in enumerate(page.findChildren(QSplitter)):
-            found[f"splitters/{type(page).__name__}/{i}"] = splitter
-    return found
+def _splitters(page) -> dict[str, QSplitter]:
+    return {
+        f"splitters/{type(page).__name__}/{i}": splitter
+        for i, splitter in enumerate(page.findChildren(QSplitter))
+    }
 
 
 def restore(window: MainWindow) -> None:
-    state = settings()
-    geometry = state.value("window/geometry")
+    """The window's geometry; pages restore their splitters when they are built."""
+    geometry = settings().value("window/geometry")
     if geometry is not None:
         window.restoreGeometry(geometry)
-    for key, splitter in _splitters(window).items():
+
+
+def last_page() -> str | None:
+    return settings().value("window/page")
+
+
+def restore_splitters(page) -> None:
+    state = settings()
+    for key, splitter in _splitters(page).items():
         saved = state.value(key)
         if saved is not None:
             splitter.restoreState(saved)
-    page = state.value("window/page")
-    titles = [p.title for p in window.pages]
-    if page in titles:
-        window.sidebar.setCurrentRow(titles.index(page))
 
 
 def save(window: MainWindow) -> None:
+    """Pages never built this time keep what was saved for them before."""
     state = settings()
     state.setValue("window/geometry", window.saveGeometry())
     state.setValue("window/page", window.stack.currentWidget().title)
-    for key, splitter in _splitters(window).items():
-        state.setValue(key, splitter.saveState())
+    for page in window._pages.built():
+        for key, splitter in _splitters(page).items():
+            state.setValue(key, splitter.saveState())
     state.sync()

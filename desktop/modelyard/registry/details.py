@@ -44,38 +44,46 @@ class VersionDetails:
             return f"run {self.run.id}: {self.run.model_kind}, seed {self.run.seed}"
         return f"run {self.run.id}: {self.run.what}"
 
-    def text(self) -> str:
+    def fields(self) -> list[tuple[str, str]]:
+        """The version as (label, value) pairs: a form in the GUI, aligned lines in the CLI."""
         v, run, data = self.version, self.run, self.version.dataset
         params = ", ".join(f"{k}={val}" for k, val in run.params.items()) or "defaults"
-        lines = [
-            f"{v.label}  ({v.model_kind}, {v.task})",
-            f"  aliases   {', '.join(self.aliases) or '-'}",
-            f"  run       {run.id} (seed {run.seed}, target {run.target})",
-            f"  trainer   {run.model_kind}: {params}",
-            *(
-                [
-                    f"  dataset   {data.label}  sha256 {data.content_hash}",
-                    f"  source    {data.source_name} ({data.n_rows:,} rows × {data.n_cols} columns)",
-                ]
-                if data is not None
-                else ["  dataset   none recorded (logged from a script)"]
-            ),
-            f"  format    {v.format}, {self.size:,} bytes",
-            f"  output    {self.output}",
-            "  inputs    "
-            + ", ".join(f"{c['name']} ({c['kind']})" for c in v.signature.get("inputs", [])),
-            "  metrics   " + (", ".join(f"{k}={val:.4g}" for k, val in v.metrics.items()) or "-"),
-            "  lineage   " + " → ".join(label for _kind, label in self.lineage()),
+        fields = [
+            ("Model", f"{v.label} ({v.model_kind}, {v.task})"),
+            ("Aliases", ", ".join(self.aliases) or "-"),
+            ("Run", f"{run.id} (seed {run.seed}, target {run.target})"),
+            ("Trainer", f"{run.model_kind}: {params}"),
+        ]
+        if data is not None:
+            fields.append(("Dataset", f"{data.label}, sha256 {data.content_hash}"))
+            fields.append(
+                ("Source", f"{data.source_name} ({data.n_rows:,} rows × {data.n_cols} columns)")
+            )
+        else:
+            fields.append(("Dataset", "none recorded (logged from a script)"))
+        inputs = ", ".join(f"{c['name']} ({c['kind']})" for c in v.signature.get("inputs", []))
+        metrics = ", ".join(f"{k}={val:.4g}" for k, val in v.metrics.items()) or "-"
+        fields += [
+            ("Format", f"{v.format}, {self.size:,} bytes"),
+            ("Output", self.output),
+            ("Inputs", inputs),
+            ("Metrics", metrics),
+            ("Lineage", " → ".join(label for _kind, label in self.lineage())),
         ]
         env = run.environment
         if env:
             packages = ", ".join(f"{k} {val}" for k, val in env.get("packages", {}).items())
-            lines.append(f"  python    {env.get('python')} on {env.get('platform')}")
-            lines.append(f"  packages  {packages}")
+            fields.append(("Python", f"{env.get('python')} on {env.get('platform')}"))
+            fields.append(("Packages", packages))
         trained_on = v.signature.get("trained_on")
         if trained_on:
-            lines.append(f"  trained   on {trained_on['device']}, {trained_on['epochs']} epochs")
-        return "\n".join(lines)
+            fields.append(("Trained", f"on {trained_on['device']}, {trained_on['epochs']} epochs"))
+        return fields
+
+    def text(self) -> str:
+        fields = self.fields()
+        _, title = fields[0]
+        return "\n".join([title, *(f"  {k.lower():<9} {val}" for k, val in fields[1:])])
 
 
 def version_details(store: Store, version: ModelVersion, events: int = 200) -> VersionDetails:

@@ -98,17 +98,18 @@ class CostsPage(Page):
         self.costs: list = []
         self.currency = ""
 
-    def load(self) -> None:
-        from modelyard.telemetry.accounting import (
-            costs_by_period,
-            list_run_costs,
-            model_versions_by_run,
-            totals_by_currency,
-        )
+    def read(self):
+        from modelyard.telemetry.accounting import list_run_costs, model_versions_by_run
+        from modelyard.telemetry.budgets import all_budgets
 
-        self.costs = list_run_costs(self.store)
-        self._fill_budgets()
-        registered = model_versions_by_run(self.store)
+        store = self.store
+        return lambda: (list_run_costs(store), model_versions_by_run(store), all_budgets(store))
+
+    def show_data(self, data) -> None:
+        from modelyard.telemetry.accounting import costs_by_period, totals_by_currency
+
+        self.costs, registered, budgets = data
+        self._fill_budgets(budgets)
         rows = [
             (
                 c.run_id,
@@ -156,10 +157,7 @@ class CostsPage(Page):
         if self.costs:
             self._draw(periods)
 
-    def _fill_budgets(self) -> None:
-        from modelyard.telemetry.budgets import all_budgets
-
-        statuses = all_budgets(self.store)
+    def _fill_budgets(self, statuses) -> None:
         rows = [
             (
                 s.experiment.name,

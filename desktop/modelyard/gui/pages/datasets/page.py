@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 class DatasetsPage(Page):
     title = "Datasets"
+    guide_step = 1
     empty_title = "No datasets yet"
     empty_hint = (
         "Drop a CSV or Parquet file anywhere on this window, or press Import… to choose one.\n"
@@ -28,10 +29,17 @@ class DatasetsPage(Page):
     files_dropped = Signal(list)
     import_requested = Signal()
     new_run_requested = Signal(object)  # DatasetVersion
+    sample_requested = Signal()
 
     def __init__(self, store=None, parent=None) -> None:
         super().__init__(store, parent)
         self.setAcceptDrops(True)
+        self.sample_button = self.empty.add_button("Try the sample dataset (customer churn)")
+        self.sample_button.setToolTip(
+            "2,000 customers of a telecom company and whether they left: a classification "
+            "dataset to train a first model on"
+        )
+        self.sample_button.clicked.connect(self.sample_requested)
         self.import_button = QPushButton("Import…")
         self.import_button.clicked.connect(self.import_requested)
         self.new_run_button = QPushButton("New run…")
@@ -95,11 +103,31 @@ class DatasetsPage(Page):
         splitter.setSizes([300, 300])
         self.set_content(splitter)
         self._by_id: dict[int, DatasetVersion] = {}
+        self._read_ahead: dict[int, tuple] = {}
 
-    def load(self) -> None:
+    def read(self):
+        from modelyard.datasets.profile import get_profile
         from modelyard.datasets.service import list_datasets
+        from modelyard.datasets.validation import stored_report
 
-        versions = [v for d in list_datasets(self.store) for v in reversed(d.versions)]
+        store, selected = self.store, self.selected_version()
+
+        def work():
+            versions = [v for d in list_datasets(store) for v in reversed(d.versions)]
+            first = versions[0] if versions else None
+            shown = {}  # the profile the page shows first, read here rather than after
+            wanted = {selected.id if selected else None, first.id if first else None}
+            for version in (v for v in versions if v.id in wanted):
+                try:
+                    shown[version.id] = (get_profile(store, version), stored_report(store, version))
+                except ModelyardError:
+                    pass  # said, with its message, when the version is shown
+            return versions, shown
+
+        return work
+
+    def show_data(self, data) -> None:
+        versions, self._read_ahead = data
         self._by_id = {v.id: v for v in versions}
         rows = [
             (
@@ -134,13 +162,14 @@ class DatasetsPage(Page):
         self.delete_button.setEnabled(version is not None)
         columns = version.columns if version else ()
         rows = [(c.name, c.kind, "yes" if c.nullable else "no", c.n_unique) for c in columns]
-        self._profile = None
+        self._profile, report = None, None
         if version is not None:
-            from modelyard.datasets.profile import get_profile
-
-            self._profile = get_profile(self.store, version)
+            self._profile, report = self._read_ahead.pop(version.id, None) or self._read_profile(
+                version
+            )
         self.profile_panel.show_dataset(self._profile)
-        self._show_validation(version)
+        worth_showing = report and (report.get("rules") or report["failures"])
+        self.profile_panel.show_validation(report if worth_showing else None)
         fill_table(self.columns, rows, [c.name for c in columns], select_first=False)
         self._show_column_profile()
         self._show_rows()
@@ -152,12 +181,11 @@ class DatasetsPage(Page):
             except ModelyardError as exc:
                 self.message.emit(str(exc), True)
 
-    def _show_validation(self, version) -> None:
+    def _read_profile(self, version) -> tuple[dict | None, dict | None]:
+        from modelyard.datasets.profile import get_profile
         from modelyard.datasets.validation import stored_report
 
-        report = stored_report(self.store, version) if version is not None else None
-        worth_showing = report and (report.get("rules") or report["failures"])
-        self.profile_panel.show_validation(report if worth_showing else None)
+        return get_profile(self.store, version), stored_report(self.store, version)
 
     def _add_rule(self) -> None:
         from modelyard.gui.pages.datasets.rule_dialog import RuleDialog

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from modelyard.gui.widgets import FormView
 
 
 class ProfilePanel(QWidget):
@@ -14,12 +15,9 @@ class ProfilePanel(QWidget):
         super().__init__(parent)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
-        self.summary = QLabel("Select a column to see its profile.")
+        self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.stats = QLabel()
-        self.stats.setWordWrap(True)
-        self.stats.setTextFormat(Qt.TextFormat.PlainText)
-        self.stats.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.stats = FormView("Select a column to see its profile.")
         self._layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.validation = QLabel()
         self.validation.setWordWrap(True)
@@ -59,15 +57,17 @@ class ProfilePanel(QWidget):
         self.validation.setText("\n".join(report_lines(report)) if report else "")
 
     def show_column(self, name: str | None, profile: dict | None) -> None:
-        from modelyard.datasets.profile import describe_column
+        from modelyard.datasets.profile import column_fields
 
         stats = (profile or {}).get("column_stats", {}).get(name) if name else None
         self.add_rule_button.setEnabled(stats is not None)
         if stats is None:
-            self.stats.setText("")
+            self.stats.set_rows([])
             self._draw(None)
             return
-        self.stats.setText(describe_column(name, stats, profile.get("privacy", {}).get(name)))
+        self.stats.set_rows(
+            [("Column", name), *column_fields(stats, profile.get("privacy", {}).get(name))]
+        )
         self._draw(stats)
 
     def _ensure_plot(self):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 class DeploymentsPage(Page):
     title = "Deployments"
+    guide_step = 4
     empty_title = "No bundles exported yet"
     empty_hint = (
         "Select a model version on the Models page and press Export bundle…\n"

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from modelyard.gui.widgets import fill_table, make_table
+from modelyard.gui.widgets import FormView, fill_table, make_table
 
 if TYPE_CHECKING:
     from modelyard.registry.details import VersionDetails
@@ -54,26 +53,27 @@ class LineageView(QWidget):
 class ModelDetail(QTabWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary = QPlainTextEdit()
-        self.summary.setReadOnly(True)
-        self.summary.setFont(QFont("monospace"))
+        self.summary = FormView("Select a model version.")
+        details = QScrollArea()
+        details.setWidgetResizable(True)
+        details.setWidget(self.summary)
         self.lineage = LineageView()
         lineage_page = QWidget()
         lineage_layout = QVBoxLayout(lineage_page)
         lineage_layout.addWidget(self.lineage)
         lineage_layout.addStretch(1)
         self.audit = make_table(("Time (UTC)", "Action", "Before → after"))
-        self.addTab(self.summary, "Details")
+        self.addTab(details, "Details")
         self.addTab(lineage_page, "Lineage")
         self.addTab(self.audit, "Audit log")
 
     def show_details(self, details: VersionDetails | None) -> None:
         if details is None:
-            self.summary.setPlainText("Select a model version.")
+            self.summary.set_rows([])
             self.lineage.show_steps([])
             fill_table(self.audit, [], [])
             return
-        self.summary.setPlainText(details.text())
+        self.summary.set_rows(details.fields())
         self.lineage.show_steps(details.lineage())
         rows = [(f"{e.time:%Y-%m-%d %H:%M:%S}", e.action, e.describe()) for e in details.events]
         fill_table(self.audit, rows, [e.id for e in details.events], select_first=False)

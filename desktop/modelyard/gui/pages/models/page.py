@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 class ModelsPage(Page):
     title = "Models"
+    guide_step = 3
     empty_title = "No registered models yet"
     empty_hint = (
         "Select a finished run on the Runs page and press Register model… to keep its model here.\n"
@@ -77,16 +78,33 @@ class ModelsPage(Page):
         splitter.setSizes([300, 300])
         self.set_content(splitter)
         self._versions: dict[int, ModelVersion] = {}
+        self._read_ahead: dict = {}
         self._update_buttons()
 
-    def load(self) -> None:
+    def read(self):
         from modelyard.monitoring.rules import open_alert_counts
         from modelyard.registry.aliases import all_aliases
+        from modelyard.registry.details import version_details
         from modelyard.registry.service import list_models
 
-        versions = [v for m in list_models(self.store) for v in reversed(m.versions)]
-        by_version = all_aliases(self.store)
-        alerts = open_alert_counts(self.store)
+        store, selected = self.store, self.selected_version()
+
+        def work():
+            versions = [v for m in list_models(store) for v in reversed(m.versions)]
+            details = {}  # the detail the page shows first, read here rather than after
+            first = versions[0] if versions else None
+            wanted = {selected.id if selected else None, first.id if first else None}
+            for version in (v for v in versions if v.id in wanted):
+                try:
+                    details[version.id] = version_details(store, version)
+                except ModelyardError:
+                    pass  # shown, with its message, when selected
+            return versions, all_aliases(store), open_alert_counts(store), details
+
+        return work
+
+    def show_data(self, data) -> None:
+        versions, by_version, alerts, self._read_ahead = data
         self._versions = {v.id: v for v in versions}
         rows = [
             (
@@ -131,7 +149,8 @@ class ModelsPage(Page):
         from modelyard.registry.details import version_details
 
         try:
-            self.detail.show_details(version_details(self.store, version))
+            details = self._read_ahead.pop(version.id, None)
+            self.detail.show_details(details or version_details(self.store, version))
         except ModelyardError as exc:
             self.detail.show_details(None)
             self.message.emit(str(exc), True)

@@ -103,18 +103,31 @@ class MonitoringPage(Page):
         self.current_check = None
 
     # ---- reading ------------------------------------------------------------------------
-    def load(self) -> None:
+    def read(self):
         from modelyard.datasets.service import list_datasets
         from modelyard.monitoring.checks import latest_checks
         from modelyard.monitoring.rules import open_alert_counts
         from modelyard.registry.aliases import all_aliases
         from modelyard.registry.service import list_models
 
-        self._versions = [v for m in list_models(self.store) for v in reversed(m.versions)]
-        counts = open_alert_counts(self.store)
-        by_version = all_aliases(self.store)
+        store = self.store
+
+        def work():
+            versions = [v for m in list_models(store) for v in reversed(m.versions)]
+            labels = [dv.label for d in list_datasets(store) for dv in reversed(d.versions)]
+            return (
+                versions,
+                open_alert_counts(store),
+                all_aliases(store),
+                latest_checks(store),
+                labels,
+            )
+
+        return work
+
+    def show_data(self, data) -> None:
+        self._versions, counts, by_version, latest, labels = data
         rows = []
-        latest = latest_checks(self.store)
         for v in self._versions:
             last = latest.get(v.id)  # (time, drift share, dataset drift)
             last_text = f"{last[0]:%Y-%m-%d %H:%M}" if last else "never"
@@ -124,9 +137,8 @@ class MonitoringPage(Page):
         fill_table(self.versions_table, rows, [v.id for v in self._versions])
         chosen = self.dataset_box.currentData()
         self.dataset_box.clear()
-        for dataset in list_datasets(self.store):
-            for dv in reversed(dataset.versions):
-                self.dataset_box.addItem(dv.label, dv.label)
+        for label in labels:
+            self.dataset_box.addItem(label, label)
         if chosen is not None and self.dataset_box.findData(chosen) >= 0:
             self.dataset_box.setCurrentIndex(self.dataset_box.findData(chosen))
         self.show_empty(not self._versions)

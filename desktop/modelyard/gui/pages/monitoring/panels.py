@@ -217,12 +217,12 @@ class WatchPanel(QWidget):
         row.addStretch(1)
         row.addWidget(save)
         layout.addLayout(row)
-        layout.addWidget(
-            QLabel(
-                "While the app runs, it checks the watched folder and the request log on its own; "
-                "`modelyard monitor check` does the same from cron or CI."
-            )
+        note = QLabel(
+            "While the app runs, it checks the watched folder and the request log on its own; "
+            "`modelyard monitor check` does the same from cron or CI."
         )
+        note.setWordWrap(True)  # unwrapped, this one line made the window 1,400 px wide at least
+        layout.addWidget(note)
         layout.addStretch(1)
 
     def _with_browse(self, edit: QLineEdit) -> QWidget:

@@ -15,14 +15,22 @@ SETTLE_S = 2.0
 
 
 class MonitorWatcher(QObject):
-    def __init__(self, page, parent: QObject | None = None) -> None:
+    """`page` is the Monitoring page, or a function returning it: the window builds that page
+    only when a check is due, and the store then comes from `store`."""
+
+    def __init__(self, page, parent: QObject | None = None, store=None) -> None:
         super().__init__(parent)
-        self.page = page
+        self._page = page
+        self._store = store
         self._seen: dict[str, set[str]] = {}  # model -> files already checked (or there at start)
         self._last_log_check: dict[str, float] = {}
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
+
+    @property
+    def page(self):
+        return self._page() if callable(self._page) else self._page
 
     def start(self) -> None:
         self.timer.start()
@@ -36,13 +44,15 @@ class MonitorWatcher(QObject):
         from modelyard.registry.aliases import aliases
         from modelyard.registry.service import get_model_version, list_models
 
-        store = self.page.store
-        if store is None or self.page.task is not None:
+        store = self._store if self._store is not None else self.page.store
+        if store is None:
             return
         for model in list_models(store):
             settings = get_settings(store, model.name)
             if not (settings.watch_folder or settings.requests_folder):
                 continue
+            if self.page.task is not None:
+                return
             production = aliases(store, model.name).get("production")
             version = get_model_version(store, model.name, production)
             work = self._new_file(model.name, settings.watch_folder)

@@ -35,8 +35,8 @@ from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page
 from modelyard.gui.pages.runs.run_detail import RunDetail
 from modelyard.gui.pages.runs.runs_model import METRICS_TEXT, RunsTableModel
-from modelyard.tracking.run_table import BASE_COLUMNS, DEFAULT_COLUMNS, HELP, column_header
 from modelyard.gui.widgets import select_row
+from modelyard.tracking.run_table import BASE_COLUMNS, DEFAULT_COLUMNS, HELP, column_header
 
 if TYPE_CHECKING:
     from modelyard.store.entities import Run
@@ -48,6 +48,7 @@ FULL_RELOAD_S = 10.0  # also re-read finished runs now and then (tags or notes s
 
 class RunsPage(Page):
     title = "Runs"
+    guide_step = 2
     empty_title = "No runs yet"
     empty_hint = (
         "Pick a dataset on the Datasets page and press New run… to train a model, or press "

@@ -30,6 +30,8 @@ HINTS = {
     "memory_w_per_gb": "power of resident memory",
 }
 
+NARROW, WIDE = 260, 420  # field widths: a number or a name; a path
+
 
 class SettingsPage(Page):
     title = "Settings"
@@ -50,64 +52,50 @@ class SettingsPage(Page):
         )
         intro.setWordWrap(True)
         outer.addWidget(intro)
-        form = QFormLayout()
+        self.form = form = QFormLayout()
+        # One form for every section, so the labels share one width; fields keep their own
+        # width instead of stretching across the window. A new setting is one add_field call.
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self.fields: dict[str, QLineEdit] = {}
         for key, label in LABELS.items():
             edit = QLineEdit()
             edit.setPlaceholderText(HINTS[key])
             edit.setToolTip(HINTS[key])
-            self.fields[key] = edit
-            form.addRow(label, edit)
-        workers = QLabel(
+            self.fields[key] = self.add_field(label, edit)
+        self.add_section(
             "How many runs train at once; the others wait in line, oldest first "
             "(`modelyard queue --cpu-runs N` sets the same)."
         )
-        workers.setWordWrap(True)
-        form.addRow(workers)  # one form for every section, so the labels share one width
-        queue_form = form
-        self.cpu_runs = QLineEdit()
+        self.cpu_runs = self.add_field("CPU runs at a time", QLineEdit())
         self.cpu_runs.setToolTip("default: one per CPU core")
-        self.gpu_runs = QLineEdit()
+        self.gpu_runs = self.add_field("Runs per GPU", QLineEdit())
         self.gpu_runs.setToolTip("default 1; used only where an NVIDIA GPU is found")
-        queue_form.addRow("CPU runs at a time", self.cpu_runs)
-        queue_form.addRow("Runs per GPU", self.gpu_runs)
-        scripts = QLabel(
-            "User scripts (Runs → Run script…) run with this Python; empty: the app's own. "
+        self.add_section(
+            "User scripts (Runs → Run script…) run with this Python; empty: the app's own "
+            "(`modelyard settings --script-python PATH` sets the same). "
             "Another Python needs Modelyard installed in it (`pip install modelyard`)."
         )
-        scripts.setWordWrap(True)
-        form.addRow(scripts)
-        self.script_python = QLineEdit()
+        self.script_python = self.add_field("Python for user scripts", QLineEdit(), WIDE)
         self.script_python.setPlaceholderText("the app's own Python")
-        form.addRow("Python for user scripts", self.script_python)
-        execution = QLabel(
+        self.add_section(
             "Where runs, script runs and sweep trials execute: empty for this machine, or a "
             "Dask scheduler (tcp://HOST:8786) whose workers have Modelyard, this store and its "
             "blob folder (`modelyard execution` and --executor do the same)."
         )
-        execution.setWordWrap(True)
-        form.addRow(execution)
-        self.executor = QLineEdit()
+        self.executor = self.add_field("Execution", QLineEdit(), WIDE)
         self.executor.setPlaceholderText("this machine")
-        self.executor.setMinimumWidth(420)
-        form.addRow("Execution", self.executor)
-        self.retry_lost = QCheckBox("Retry a run once when its cluster worker is lost")
-        form.addRow("", self.retry_lost)
-        team = QLabel(
+        self.retry_lost = self.add_field(
+            "", QCheckBox("Retry a run once when its cluster worker is lost"), None
+        )
+        self.add_section(
             "A team store: a PostgreSQL URL (postgresql+psycopg://user:password@host/db) and "
             "a blob folder every machine mounts at the same path. Used from the next start; "
             "MODELYARD_STORE_URL and MODELYARD_BLOB_DIR win over these."
         )
-        team.setWordWrap(True)
-        form.addRow(team)
-        self.store_url = QLineEdit()
+        self.store_url = self.add_field("Store URL", QLineEdit(), WIDE)
         self.store_url.setPlaceholderText("SQLite in the data folder")
-        self.store_url.setMinimumWidth(420)
-        form.addRow("Store URL", self.store_url)
-        self.blob_folder = QLineEdit()
+        self.blob_folder = self.add_field("Blob folder", QLineEdit(), WIDE)
         self.blob_folder.setPlaceholderText("blobs in the data folder")
-        self.blob_folder.setMinimumWidth(420)
-        form.addRow("Blob folder", self.blob_folder)
         from modelyard.gui import theme
 
         self.theme_box = QComboBox()
@@ -117,16 +105,12 @@ class SettingsPage(Page):
         self.theme_box.currentIndexChanged.connect(
             lambda: theme.choose(self.theme_box.currentData())
         )
-        form.addRow(QLabel("How the app looks (applied at once, kept for this user)."))
-        form.addRow("Theme", self.theme_box)
+        self.add_section("How the app looks (applied at once, kept for this user).")
+        self.add_field("Theme", self.theme_box, None)
         data = QLabel(str(paths.data_home()))
         data.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         data.setToolTip("Set MODELYARD_HOME before starting the app to use another folder")
-        form.addRow("Data folder", data)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
-        for edit in (*self.fields.values(), self.cpu_runs, self.gpu_runs):
-            edit.setMinimumWidth(260)
-        self.script_python.setMinimumWidth(420)
+        self.add_field("Data folder", data, None)
         outer.addLayout(form)
         self.save_button = QPushButton("Save")
         self.save_button.clicked.connect(self.save)
@@ -137,6 +121,20 @@ class SettingsPage(Page):
         outer.addStretch(1)
         self.set_content(body)
         self.show_empty(False)
+
+    def add_section(self, text: str) -> QLabel:
+        """A sentence that opens a group of settings, across both columns of the form."""
+        label = QLabel(text)
+        label.setWordWrap(True)
+        label.setObjectName("settingsSection")
+        self.form.addRow(label)
+        return label
+
+    def add_field(self, label: str, widget: QWidget, width: int | None = NARROW) -> QWidget:
+        if width is not None:
+            widget.setMinimumWidth(width)
+        self.form.addRow(label, widget)
+        return widget
 
     @property
     def has_unsaved_edits(self) -> bool:
@@ -194,6 +192,7 @@ class SettingsPage(Page):
         from modelyard.errors import ModelyardError
         from modelyard.telemetry.prices import save_prices
         from modelyard.training.queue import check_limit, set_limits
+        from modelyard.training.script_python import check_python
 
         try:  # every value is checked before anything is saved
             limits = [
@@ -203,7 +202,7 @@ class SettingsPage(Page):
                     (self.gpu_runs, "runs per GPU"),
                 )
             ]
-            python = _check_python(self.script_python.text())
+            python = check_python(self.script_python.text())
             from modelyard.training import executors
 
             executor = executors.check_address(self.executor.text())
@@ -239,25 +238,6 @@ def _whole(text: str) -> int | None:
         return int(text.strip())
     except ValueError:
         return None
-
-
-def _check_python(text: str) -> str | None:
-    """The interpreter path, or None for the app's own; a path that cannot run is refused."""
-    import os
-    import shutil
-
-    from modelyard.errors import InvalidInputError
-
-    text = text.strip()
-    if not text:
-        return None
-    found = shutil.which(text) or (text if os.access(text, os.X_OK) else None)
-    if not found or os.path.isdir(found):
-        raise InvalidInputError(
-            f"{text} is not a Python interpreter that can be run; give the full path to one "
-            "(e.g. ~/venv/bin/python) or leave the field empty for the app's own."
-        )
-    return found
 
 
 def _check_team_store(url_edit: QLineEdit, folder_edit: QLineEdit) -> dict[str, str]:
