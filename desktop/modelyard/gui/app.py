@@ -17,6 +17,21 @@ def _stylesheet() -> str:
     return path.read_text() if path.exists() else ""
 
 
+def offer_sample(window) -> None:
+    """On the very first launch, import the shipped sample so there is something to try at
+    once (the quick start promises it); later, an empty store offers it on the Datasets page."""
+    from modelyard.datasets.service import count_datasets
+    from modelyard.store.settings import get_setting, set_setting
+
+    store = window.store
+    if get_setting(store, "sample_offered", False) or count_datasets(store):
+        return
+    set_setting(store, "sample_offered", True)
+    sample = paths.sample_dataset()
+    if sample.exists():
+        window.import_files([sample])
+
+
 def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> int:
     """The app; `open_files` (paths from the command line or a file manager) go through the
     import flow once the store is open."""
@@ -63,6 +78,8 @@ def run(argv: list[str] | None = None, open_files: list[str] | None = None) -> i
             window.notify(store.upgrade_notice)
         if open_files:
             window.import_files([Path(f) for f in open_files])
+        elif not benchmark:
+            offer_sample(window)
 
     benchmark = bool(os.environ.get("MODELYARD_EXIT_AFTER_PAINT"))
 
