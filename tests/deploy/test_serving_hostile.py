@@ -44,8 +44,8 @@ def test_health_answers_while_a_100k_row_request_is_in_progress(
     module, records, stage, monkeypatch
 ):
     if stage == "parsing":
-        gate = Gate(module.runtime.records_to_frame)
-        monkeypatch.setattr(module.runtime, "records_to_frame", gate)
+        gate = Gate(module.runtime.records_to_columns)
+        monkeypatch.setattr(module.runtime, "records_to_columns", gate)
     else:
         model = module.State.model
         gate = Gate(model.predict)
@@ -176,8 +176,20 @@ def test_docs_and_openapi_need_the_token_when_one_is_set(module, monkeypatch):
 def test_the_openapi_schema_describes_the_predict_body(module):
     schema = TestClient(module.app).get("/openapi.json").json()
     body = schema["paths"]["/predict"]["post"]["requestBody"]["content"]
-    item = body["application/json"]["schema"]["properties"]["records"]["items"]
-    assert set(item["required"]) == {c["name"] for c in module.SIGNATURE["inputs"]}
+    components = schema["components"]["schemas"]
+    request = components[body["application/json"]["schema"]["$ref"].rpartition("/")[2]]
+    item = components[request["properties"]["records"]["items"]["$ref"].rpartition("/")[2]]
+    inputs = module.SIGNATURE["inputs"]
+    assert set(item["required"]) == {c["name"] for c in inputs}
+    types = {name: {t.get("type") for t in p["anyOf"]} for name, p in item["properties"].items()}
+    for column in inputs:  # each column's real type, a missing value as null
+        expected = {"integer": "number", "float": "number", "boolean": "boolean"}
+        if column["kind"] in expected:
+            assert types[column["name"]] == {expected[column["kind"]], "null"}, column
+        else:
+            assert "string" in types[column["name"]], column
+    answer = schema["paths"]["/predict"]["post"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"]["$ref"].endswith("/PredictResponse")
     assert "text/csv" in body and "/feedback" in schema["paths"]
 
 

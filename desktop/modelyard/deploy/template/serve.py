@@ -10,10 +10,14 @@ Environment:
                             installed, else skops), `skops` or `onnx`.
   MODELYARD_REQUEST_LOG     folder for the JSON-lines request log (default: ~/.modelyard-requests/
                             <model>-v<version>, never inside this bundle); `off` disables it.
+  MODELYARD_REQUEST_LOG_MAX_BYTES  size at which a log file continues in a new part (256 MiB).
   MODELYARD_MAX_BODY_BYTES  largest request body accepted (default 33554432, 32 MiB).
   MODELYARD_MAX_ROWS        most rows in one /predict or /feedback request (default 100000).
+  MODELYARD_PREDICT_TIMEOUT seconds one prediction may take before it is answered with 504
+                            (default 30; small requests are predicted inline and not timed).
 """
 
+import asyncio
 import hmac
 import io
 import json
@@ -30,7 +34,8 @@ from typing import Any
 
 import pandas as pd
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -39,6 +44,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import modelyard_runtime as runtime  # noqa: E402
+import modelyard_schemas as schemas  # noqa: E402
 import modelyard_serving as serving  # noqa: E402
 
 SIGNATURE: dict[str, Any] = json.loads((HERE / "signature.json").read_text())
@@ -55,6 +61,7 @@ KNOWN_PATHS = (
     "/docs",
     "/openapi.json",
 )
+INLINE_BYTES = 16 * 1024  # bodies up to this size are predicted on the event loop: no thread hop
 LOG = logging.getLogger("uvicorn.error")  # uvicorn prints it; without uvicorn, errors reach stderr
 
 
@@ -79,6 +86,7 @@ def _default_log_folder() -> Path:
 
 METRICS = serving.Metrics()
 REQUEST_LOG = serving.RequestLog(os.environ.get("MODELYARD_REQUEST_LOG"), _default_log_folder())
+MODELS = schemas.build(SIGNATURE, serving.max_rows())
 
 
 def _onnx_available() -> bool:
@@ -120,6 +128,22 @@ app = FastAPI(
 )
 
 
+def _openapi() -> dict[str, Any]:
+    """FastAPI's schema, plus this model's request and answer models as components."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=str(VERSION), description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(
+            schemas.components(MODELS)
+        )
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+app.openapi = _openapi
+
+
 def _refusal(request: Request, status: int, detail: str) -> JSONResponse:
     LOG.info("%s %s answered %d: %s", request.method, request.url.path, status, detail)
     return JSONResponse({"detail": detail}, status_code=status)
@@ -136,27 +160,64 @@ async def server_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "the server failed on this request; see its log"}, 500)
 
 
-@app.middleware("http")
-async def guard_and_measure(request: Request, call_next):
-    started = time.perf_counter()
-    token = os.environ.get("MODELYARD_API_TOKEN", "")
-    if token and request.url.path not in OPEN_PATHS:
-        header = request.headers.get("authorization", "")
-        given = header[7:] if header.lower().startswith("bearer ") else ""
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            response = JSONResponse(
-                {"detail": "Send the API token as 'Authorization: Bearer <token>'."},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-            path = request.url.path if request.url.path in KNOWN_PATHS else "other"
-            METRICS.observe(request.method, path, 401, time.perf_counter() - started)
-            return response
-    response = await call_next(request)
-    route = request.scope.get("route")
-    path = getattr(route, "path", "other")
-    METRICS.observe(request.method, path, response.status_code, time.perf_counter() - started)
-    return response
+UNAUTHORIZED = (
+    b'{"detail":"Send the API token as \'Authorization: Bearer <token>\'."}',
+    [
+        (b"content-type", b"application/json"),
+        (b"www-authenticate", b"Bearer"),
+    ],
+)
+
+
+class GuardAndMeasure:
+    """The token check and the request metrics, as plain ASGI: no per-request task or copy of
+    the body, which Starlette's `@app.middleware("http")` costs."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.inner(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path = scope["path"]
+        token = os.environ.get("MODELYARD_API_TOKEN", "")
+        if token and path not in OPEN_PATHS:
+            given = b""
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    given = value[7:] if value[:7].lower() == b"bearer " else b""
+                    break
+            if not hmac.compare_digest(given, token.encode()):
+                body, headers = UNAUTHORIZED
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [*headers, (b"content-length", str(len(body)).encode())],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                known = path if path in KNOWN_PATHS else "other"
+                METRICS.observe(scope["method"], known, 401, time.perf_counter() - started)
+                return
+        status = 500
+
+        async def send_and_note(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.inner(scope, receive, send_and_note)
+        finally:
+            route = getattr(scope.get("route"), "path", "other")
+            METRICS.observe(scope["method"], route, status, time.perf_counter() - started)
+
+
+app.add_middleware(GuardAndMeasure)
 
 
 @app.get("/health")
@@ -183,9 +244,9 @@ def metadata() -> dict[str, Any]:
     }
 
 
-@app.get("/metrics", response_class=PlainTextResponse)
-def metrics() -> PlainTextResponse:
-    return PlainTextResponse(METRICS.render(), media_type="text/plain; version=0.0.4")
+@app.get("/metrics", response_class=Response)
+def metrics() -> Response:
+    return Response(METRICS.render(), media_type=serving.prometheus_client.CONTENT_TYPE_LATEST)
 
 
 def _too_many(n: int, limit: int) -> Refused:
@@ -221,13 +282,20 @@ def _records(body: bytes, limit: int, shape: str) -> list[Any]:
     return records
 
 
-def _features(body: bytes, content_type: str) -> pd.DataFrame:
+def _features(body: bytes, content_type: str) -> tuple[Any, dict[str, Any]]:
+    """The rows as the model takes them, and their checked columns for the log.
+
+    JSON records go straight from Python lists into typed columns (no DataFrame round-trip);
+    the ONNX graph is fed from those columns and scikit-learn gets one DataFrame over them."""
     limit = serving.max_rows()
     try:
         if content_type.startswith("text/csv"):
-            return runtime.prepare_features(_read_csv(body, limit), SIGNATURE["inputs"])
+            frame = runtime.prepare_features(_read_csv(body, limit), SIGNATURE["inputs"])
+            return frame, {name: frame[name].to_numpy() for name in frame.columns}
         records = _records(body, limit, '{"records": [{column: value, ...}, ...]}')
-        return runtime.records_to_frame(records, SIGNATURE["inputs"])
+        columns = runtime.records_to_columns(records, SIGNATURE["inputs"])
+        features = columns if State.runtime == "onnx" else runtime.columns_frame(columns)
+        return features, columns
     except runtime.InputError as exc:
         raise Refused(422, str(exc)) from exc
     except OverflowError as exc:
@@ -236,85 +304,66 @@ def _features(body: bytes, content_type: str) -> pd.DataFrame:
         raise Refused(422, f"the rows cannot be read: {exc}") from exc
 
 
-def _answer(body: bytes, content_type: str, request_id: str) -> tuple[str, dict[str, Any]]:
-    """Parse and predict (in a worker thread): the response text and the log entry's fields."""
+def _answer(body: bytes, content_type: str, request_id: str) -> tuple[bytes, dict[str, Any]]:
+    """Parse and predict: the response text and the log entry's fields."""
     if State.model is None:
         raise Refused(503, State.load_error or "the model is still loading")
-    features = _features(body, content_type)
+    features, columns = _features(body, content_type)
     try:
         result = runtime.predict(State.model, features, SIGNATURE)
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a category never seen in training
         raise Refused(422, f"the model cannot predict these rows: {exc}") from exc
-    ids = [f"{request_id}-{i}" for i in range(len(features))]
-    METRICS.add_rows(predicted=len(features))
-    text = serving.dumps({**result, "request_id": request_id, "ids": ids})
-    return text, {"ids": ids, "inputs": serving.frame_records(features), "outputs": result}
+    n = len(result["predictions"])
+    ids = [f"{request_id}-{i}" for i in range(n)]
+    METRICS.add_rows(predicted=n, version=VERSION)
+    text = serving.dumps_bytes(
+        {**result, "request_id": request_id, "ids": ids, "version": VERSION}
+    )
+    return text, {"ids": ids, "inputs": serving.Columns(columns), "outputs": result}
 
 
-PREDICT_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["records"],
-                "properties": {
-                    "records": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "required": [c["name"] for c in SIGNATURE["inputs"]],
-                            "properties": {
-                                c["name"]: {
-                                    "integer": {"type": "number"},
-                                    "float": {"type": "number"},
-                                    "boolean": {"type": "boolean"},
-                                }.get(c["kind"], {"type": "string"})
-                                for c in SIGNATURE["inputs"]
-                            },
-                        },
-                    }
-                },
-            }
+async def _off_the_loop(function: Any, *args: Any) -> Any:
+    """`function` in a worker thread, answered with 504 past MODELYARD_PREDICT_TIMEOUT."""
+    limit = serving.predict_seconds()
+    try:
+        return await asyncio.wait_for(run_in_threadpool(function, *args), limit)
+    except TimeoutError as exc:  # the thread finishes on its own; its answer is dropped
+        raise Refused(
+            504,
+            f"the prediction took longer than {limit} seconds (MODELYARD_PREDICT_TIMEOUT); "
+            "send fewer rows per request",
+        ) from exc
+
+
+def _body(model: str, text_example: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}},
+            "text/csv": {"schema": {"type": "string", "example": text_example}},
         },
-        "text/csv": {"schema": {"type": "string"}},
-    },
+    }
+
+
+PROBLEM = {"model": MODELS["Problem"]}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {**PROBLEM, "description": "The API token is missing or wrong."},
+    413: {**PROBLEM, "description": "The body or its number of rows is over the server's limit."},
+    422: {**PROBLEM, "description": "The body does not fit; the detail says why."},
 }
-FEEDBACK_BODY = {
-    "required": True,
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["records"],
-                "properties": {
-                    "records": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "required": ["id", "label"],
-                            "properties": {"id": {"type": "string"}, "label": {}},
-                        },
-                    }
-                },
-            }
-        },
-        "text/csv": {"schema": {"type": "string"}},
-    },
-}
-ERRORS = {
-    401: {"description": "The API token is missing or wrong."},
-    413: {"description": "The body or its number of rows is over the server's limit."},
-    422: {"description": "The body does not fit; the detail says why."},
-}
+CSV_HEADER = ",".join(c["name"] for c in SIGNATURE["inputs"])
 
 
 @app.post(
     "/predict",
-    openapi_extra={"requestBody": PREDICT_BODY},
-    responses={**ERRORS, 503: {"description": "The model is not loaded."}},
+    openapi_extra={"requestBody": _body("PredictRequest", CSV_HEADER + "\n...")},
+    responses={
+        200: {"model": MODELS["PredictResponse"], "description": "One answer per row."},
+        **ERRORS,
+        503: {**PROBLEM, "description": "The model is not loaded."},
+        504: {**PROBLEM, "description": "The prediction took longer than the server allows."},
+    },
+    response_class=Response,
 )
 async def predict(request: Request) -> Response:
     started = time.perf_counter()
@@ -328,9 +377,11 @@ async def predict(request: Request) -> Response:
     seen = bytearray()
     try:
         body = await serving.read_body(request, serving.max_body_bytes(), seen)
-        text, logged = await run_in_threadpool(
-            _answer, body, request.headers.get("content-type", ""), entry["request_id"]
-        )
+        content_type = request.headers.get("content-type", "")
+        if len(body) <= INLINE_BYTES:  # a few rows: microseconds, cheaper than a thread hop
+            text, logged = _answer(body, content_type, entry["request_id"])
+        else:
+            text, logged = await _off_the_loop(_answer, body, content_type, entry["request_id"])
         entry.update(logged, status=200)
         return Response(text, media_type="application/json")
     except serving.TooLarge as exc:
@@ -382,11 +433,15 @@ def _feedback(body: bytes, content_type: str) -> list[dict[str, Any]]:
     return [{"id": r["id"], "label": r["label"]} for r in records]
 
 
-@app.post("/feedback", openapi_extra={"requestBody": FEEDBACK_BODY}, responses=ERRORS)
+@app.post(
+    "/feedback",
+    openapi_extra={"requestBody": _body("FeedbackRequest", "id,label\n...")},
+    responses={200: {"model": MODELS["FeedbackResponse"]}, **ERRORS},
+)
 async def feedback(request: Request) -> dict[str, int]:
     try:
         body = await serving.read_body(request, serving.max_body_bytes(), bytearray())
-        records = await run_in_threadpool(_feedback, body, request.headers.get("content-type", ""))
+        records = await _off_the_loop(_feedback, body, request.headers.get("content-type", ""))
     except serving.TooLarge as exc:
         raise HTTPException(413, str(exc)) from exc
     except Refused as exc:
