@@ -40,9 +40,10 @@ class Bundle:
 
     def onnx_text(self) -> str:
         if self.onnx.get("status") == "exported":
+            precision = f" ({self.onnx['precision']})" if self.onnx.get("precision") else ""
             return (
-                f"ONNX: exported, max absolute difference {self.onnx['max_abs_diff']:.2g} "
-                f"on {self.onnx['rows_checked']} rows."
+                f"ONNX: exported{precision}, max absolute difference "
+                f"{self.onnx['max_abs_diff']:.2g} on {self.onnx['rows_checked']} rows."
             )
         if self.onnx.get("status") == "not supported":
             return f"ONNX: not supported ({self.onnx['reason']})."
