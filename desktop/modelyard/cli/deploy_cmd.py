@@ -28,10 +28,14 @@ def cmd_export(store, args) -> int:
         archive=args.archive,
         onnx=not args.no_onnx,
         sign=args.sign,
+        quantize=args.quantize,
+        quantize_tolerance=args.quantize_tolerance,
     )
     n_files = len(bundle.files) + (2 if bundle.signed_by else 1)
     print(f"Exported {version.label} to {bundle.path} ({n_files} files, {bundle.size:,} bytes).")
     print(bundle.onnx_text())
+    if bundle.quantization_text():
+        print(bundle.quantization_text())
     if bundle.signed_by:
         print(bundle.signature_text())
     return 0
@@ -83,6 +87,18 @@ def add_parsers(sub) -> None:
         "--sign",
         action="store_true",
         help="sign the manifest with your ed25519 key (made on first use; see `bundle key`)",
+    )
+    p.add_argument(
+        "--quantize",
+        choices=("int8", "float16"),
+        help="ship a quantized model.onnx, checked on the holdout (refused past the tolerance)",
+    )
+    p.add_argument(
+        "--quantize-tolerance",
+        type=float,
+        metavar="DROP",
+        help="largest metric drop allowed: accuracy points for classifiers, relative RMSE "
+        "increase for regressors (default 0.01)",
     )
     p.set_defaults(func=cmd_export)
 

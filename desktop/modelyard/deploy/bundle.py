@@ -49,6 +49,18 @@ class Bundle:
             return f"ONNX: not supported ({self.onnx['reason']})."
         return "ONNX: not requested."
 
+    def quantization_text(self) -> str | None:
+        q = self.onnx.get("quantization")
+        if not q:
+            return None
+        change = (q["size_after"] - q["size_before"]) / q["size_before"]
+        return (
+            f"Quantized ({q['mode']}): model.onnx {q['size_before']:,} → {q['size_after']:,} "
+            f"bytes ({change:+.0%}), single-row latency {q['latency_before_ms']:.3f} → "
+            f"{q['latency_after_ms']:.3f} ms, {q['metric']} {q['before']:.4f} → {q['after']:.4f} "
+            f"on {q['rows']:,} holdout rows (tolerance {q['tolerance']:g})."
+        )
+
     def signature_text(self) -> str:
         if self.signed_by is None:
             return "Not signed."
@@ -178,7 +190,14 @@ def _first_row(store: Store, version: ModelVersion) -> dict[str, Any] | None:
     return row
 
 
-def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: bool) -> dict:
+def _write_contents(
+    store: Store,
+    version: ModelVersion,
+    folder: Path,
+    onnx: bool,
+    quantize: str | None = None,
+    tolerance: float | None = None,
+) -> dict:
     """Write every file but the manifest; return the ONNX outcome for the manifest."""
     from modelyard.registry import runtime
 
@@ -200,8 +219,22 @@ def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: boo
 
         result = export_version_onnx(store, version)
         outcome = result.to_json()
-        if result.supported:
-            (folder / "model.onnx").write_bytes(result.data)
+        graph = result.data
+        if quantize and not result.supported:
+            from modelyard.deploy.quantize import QuantizationRefused
+
+            raise QuantizationRefused(
+                f"{version.label} cannot be quantized: it has no ONNX model ({result.reason})."
+            )
+        if quantize:
+            from modelyard.deploy.quantize import DEFAULT_TOLERANCE, quantize_version_onnx
+
+            limit = DEFAULT_TOLERANCE if tolerance is None else tolerance
+            quantized = quantize_version_onnx(store, version, graph, quantize, limit)
+            graph = quantized.data
+            outcome["quantization"] = quantized.to_json()
+        if graph is not None:
+            (folder / "model.onnx").write_bytes(graph)
     write_text_files(version, folder, (folder / "model.onnx").exists(), _first_row(store, version))
     return outcome
 
@@ -223,13 +256,19 @@ def export_bundle(
     archive: bool = False,
     onnx: bool = True,
     sign: bool = False,
+    quantize: str | None = None,
+    quantize_tolerance: float | None = None,
 ) -> Bundle:
     """Write the bundle to a temporary folder beside `out`, then rename it into place.
 
     With `archive`, `out` becomes a `.tar.gz` (the suffix is added when missing) holding the
     bundle under one top folder; the archive is also written under a temporary name first.
     With `sign`, manifest.sig holds the user's ed25519 signature over manifest.json.
+    With `quantize` (`int8` or `float16`), model.onnx is the quantized graph, judged on the
+    holdout: past `quantize_tolerance` it is refused (QuantizationRefused) and nothing is written.
     """
+    if quantize and not onnx:
+        raise InvalidInputError("Quantization works on the ONNX model; do not combine it with --no-onnx.")
     out = Path(out).expanduser().resolve()
     if archive and not is_archive(out):
         out = out.with_name(out.name + ARCHIVE_SUFFIX)
@@ -249,7 +288,9 @@ def export_bundle(
     try:
         folder = staging / "bundle"
         folder.mkdir()
-        onnx_outcome = _write_contents(store, version, folder, onnx)
+        onnx_outcome = _write_contents(
+            store, version, folder, onnx, quantize, quantize_tolerance
+        )
         files = _hash_tree(folder)
         manifest = manifest_for(version, files, onnx_outcome)
         manifest_bytes = json.dumps(manifest, indent=2).encode()
