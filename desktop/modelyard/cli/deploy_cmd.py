@@ -30,12 +30,17 @@ def cmd_export(store, args) -> int:
         sign=args.sign,
         quantize=args.quantize,
         quantize_tolerance=args.quantize_tolerance,
+        challenger=args.challenger,
+        split=args.split,
+        shadow=args.shadow,
     )
     n_files = len(bundle.files) + (2 if bundle.signed_by else 1)
     print(f"Exported {version.label} to {bundle.path} ({n_files} files, {bundle.size:,} bytes).")
     print(bundle.onnx_text())
     if bundle.quantization_text():
         print(bundle.quantization_text())
+    if bundle.routing_text():
+        print(bundle.routing_text())
     if bundle.signed_by:
         print(bundle.signature_text())
     return 0
@@ -99,6 +104,24 @@ def add_parsers(sub) -> None:
         metavar="DROP",
         help="largest metric drop allowed: accuracy points for classifiers, relative RMSE "
         "increase for regressors (default 0.01)",
+    )
+    p.add_argument(
+        "--challenger",
+        type=int,
+        metavar="M",
+        help="A/B: version M of the same model answers --split percent of the requests",
+    )
+    p.add_argument(
+        "--split",
+        type=float,
+        metavar="PERCENT",
+        help="the challenger's share of requests in percent (default 10)",
+    )
+    p.add_argument(
+        "--shadow",
+        type=int,
+        metavar="M",
+        help="version M answers every request in the background; its answers are only logged",
     )
     p.set_defaults(func=cmd_export)
 

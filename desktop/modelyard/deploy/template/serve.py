@@ -18,11 +18,13 @@ Environment:
 """
 
 import asyncio
+import hashlib
 import hmac
 import io
 import json
 import logging
 import os
+import random
 import re
 import sys
 import time
@@ -36,6 +38,7 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -61,6 +64,7 @@ KNOWN_PATHS = (
     "/docs",
     "/openapi.json",
 )
+KEY_HEADER = "x-request-key"  # A/B bundles: the same key always reaches the same version
 INLINE_BYTES = 16 * 1024  # bodies up to this size are predicted on the event loop: no thread hop
 LOG = logging.getLogger("uvicorn.error")  # uvicorn prints it; without uvicorn, errors reach stderr
 
@@ -89,29 +93,63 @@ REQUEST_LOG = serving.RequestLog(os.environ.get("MODELYARD_REQUEST_LOG"), _defau
 MODELS = schemas.build(SIGNATURE, serving.max_rows())
 
 
-def _onnx_available() -> bool:
+def _onnx_available(folder: Path = HERE) -> bool:
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
         return False
-    return (HERE / "model.onnx").is_file()
+    return (folder / "model.onnx").is_file()
+
+
+def _load(folder: Path) -> tuple[Any, str]:
+    """The model in `folder` and the runtime it runs on."""
+    choice = os.environ.get("MODELYARD_RUNTIME", "auto").strip().lower()
+    if choice == "onnx" or (choice == "auto" and _onnx_available(folder)):
+        if not _onnx_available(folder):
+            raise runtime.ModelLoadError(
+                "ONNX was asked for, but model.onnx or onnxruntime is missing"
+            )
+        return runtime.OnnxModel((folder / "model.onnx").read_bytes(), SIGNATURE), "onnx"
+    return runtime.load_model((folder / "model.skops").read_bytes()), "skops"
+
+
+class Variant:
+    """One model version this app serves, and its part: champion, challenger or shadow."""
+
+    def __init__(self, version: int, role: str, model: Any, runtime_name: str) -> None:
+        self.version, self.role, self.model, self.runtime = version, role, model, runtime_name
+
+
+ROUTING: dict[str, Any] = MANIFEST.get("routing") or {}
+VARIANTS: dict[str, Variant] = {}  # role → variant; the champion always, the others if exported
+ROUTER = random.Random()  # splits requests without a key; tests seed it
 
 
 def _load_model() -> None:
-    choice = os.environ.get("MODELYARD_RUNTIME", "auto").strip().lower()
     try:
-        if choice == "onnx" or (choice == "auto" and _onnx_available()):
-            if not _onnx_available():
-                raise runtime.ModelLoadError(
-                    "ONNX was asked for, but model.onnx or onnxruntime is missing"
-                )
-            State.model = runtime.OnnxModel((HERE / "model.onnx").read_bytes(), SIGNATURE)
-            State.runtime = "onnx"
-        else:
-            State.model = runtime.load_model((HERE / "model.skops").read_bytes())
-            State.runtime = "skops"
+        State.model, State.runtime = _load(HERE)
+        VARIANTS["champion"] = Variant(VERSION, "champion", State.model, State.runtime)
+        for role in ("challenger", "shadow"):
+            if role in ROUTING:
+                version = int(ROUTING[role]["version"])
+                model, kind = _load(HERE / "versions" / str(version))
+                VARIANTS[role] = Variant(version, role, model, kind)
     except (OSError, runtime.ModelLoadError) as exc:
-        State.load_error = str(exc)
+        State.model, State.load_error = None, str(exc)
+
+
+def _route(key: str | None) -> Variant:
+    """The champion, or the challenger for its percentage of requests: the same key always
+    lands on the same version (a hash of the key), a request without one by chance."""
+    challenger = VARIANTS.get("challenger")
+    if challenger is None:
+        return VARIANTS["champion"]
+    if key:
+        digest = hashlib.sha256(key.encode("utf-8", "replace")).digest()
+        bucket = int.from_bytes(digest[:8], "big") % 10_000 / 100
+    else:
+        bucket = ROUTER.random() * 100
+    return challenger if bucket < float(ROUTING["challenger"]["percent"]) else VARIANTS["champion"]
 
 
 _load_model()  # before the first request: uvicorn serves only once this module is imported
@@ -230,7 +268,10 @@ def ready() -> JSONResponse:
     if State.model is None:
         reason = State.load_error or "the model is still loading"
         return JSONResponse({"status": "not ready", "reason": reason}, status_code=503)
-    return JSONResponse({"status": "ready", "model": NAME, "runtime": State.runtime})
+    answer = {"status": "ready", "model": NAME, "runtime": State.runtime}
+    if len(VARIANTS) > 1:
+        answer["versions"] = {role: v.version for role, v in VARIANTS.items()}
+    return JSONResponse(answer)
 
 
 @app.get("/metadata")
@@ -241,6 +282,7 @@ def metadata() -> dict[str, Any]:
         "signature": SIGNATURE,
         "runtime": State.runtime,
         "onnx": MANIFEST.get("onnx"),
+        "routing": ROUTING or None,
     }
 
 
@@ -282,7 +324,7 @@ def _records(body: bytes, limit: int, shape: str) -> list[Any]:
     return records
 
 
-def _features(body: bytes, content_type: str) -> tuple[Any, dict[str, Any]]:
+def _features(body: bytes, content_type: str, onnx: bool) -> tuple[Any, dict[str, Any]]:
     """The rows as the model takes them, and their checked columns for the log.
 
     JSON records go straight from Python lists into typed columns (no DataFrame round-trip);
@@ -294,8 +336,7 @@ def _features(body: bytes, content_type: str) -> tuple[Any, dict[str, Any]]:
             return frame, {name: frame[name].to_numpy() for name in frame.columns}
         records = _records(body, limit, '{"records": [{column: value, ...}, ...]}')
         columns = runtime.records_to_columns(records, SIGNATURE["inputs"])
-        features = columns if State.runtime == "onnx" else runtime.columns_frame(columns)
-        return features, columns
+        return (columns if onnx else runtime.columns_frame(columns)), columns
     except runtime.InputError as exc:
         raise Refused(422, str(exc)) from exc
     except OverflowError as exc:
@@ -304,22 +345,59 @@ def _features(body: bytes, content_type: str) -> tuple[Any, dict[str, Any]]:
         raise Refused(422, f"the rows cannot be read: {exc}") from exc
 
 
-def _answer(body: bytes, content_type: str, request_id: str) -> tuple[bytes, dict[str, Any]]:
-    """Parse and predict: the response text and the log entry's fields."""
-    if State.model is None:
-        raise Refused(503, State.load_error or "the model is still loading")
-    features, columns = _features(body, content_type)
+def _predict(variant: Variant, features: Any) -> dict[str, Any]:
     try:
-        result = runtime.predict(State.model, features, SIGNATURE)
+        return runtime.predict(variant.model, features, SIGNATURE)
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a category never seen in training
         raise Refused(422, f"the model cannot predict these rows: {exc}") from exc
+
+
+def _answer(
+    body: bytes, content_type: str, request_id: str, variant: Variant
+) -> tuple[bytes, dict[str, Any]]:
+    """Parse and predict with `variant`: the response text and the log entry's fields."""
+    if State.model is None:
+        raise Refused(503, State.load_error or "the model is still loading")
+    features, columns = _features(body, content_type, variant.runtime == "onnx")
+    result = _predict(variant, features)
     n = len(result["predictions"])
     ids = [f"{request_id}-{i}" for i in range(n)]
-    METRICS.add_rows(predicted=n, version=VERSION)
+    METRICS.add_rows(predicted=n, version=variant.version, role=variant.role)
     text = serving.dumps_bytes(
-        {**result, "request_id": request_id, "ids": ids, "version": VERSION}
+        {**result, "request_id": request_id, "ids": ids, "version": variant.version}
     )
-    return text, {"ids": ids, "inputs": serving.Columns(columns), "outputs": result}
+    logged = {"ids": ids, "inputs": serving.Columns(columns), "outputs": result}
+    if "shadow" in VARIANTS:
+        logged["shadow_features"] = features if variant.runtime == VARIANTS["shadow"].runtime else None
+    return text, logged
+
+
+def _shadow(entry: dict[str, Any], features: Any, columns: Any) -> None:
+    """The shadow version's answer to a request already answered: logged, never returned."""
+    shadow = VARIANTS["shadow"]
+    if features is None:  # the shadow runs on the other runtime: its own view of the columns
+        data = columns.columns
+        features = data if shadow.runtime == "onnx" else runtime.columns_frame(data)
+    started = time.perf_counter()
+    line = {
+        "type": "shadow",
+        "time": entry["time"],
+        "request_id": entry["request_id"],
+        "model": MODEL,
+        "version": shadow.version,
+        "role": "shadow",
+        "answered_by": entry["version"],
+    }
+    try:
+        line.update(outputs=_predict(shadow, features), status=200)
+        METRICS.add_rows(predicted=len(line["outputs"]["predictions"]), version=shadow.version,
+                         role="shadow")
+    except Refused as exc:
+        line.update(status=exc.status, error=exc.detail)
+    except Exception as exc:  # noqa: BLE001 - a failing shadow never touches the real answer
+        line.update(status=500, error=f"{type(exc).__name__}: {exc}")
+    line["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    REQUEST_LOG.write(line)
 
 
 async def _off_the_loop(function: Any, *args: Any) -> Any:
@@ -377,13 +455,23 @@ async def predict(request: Request) -> Response:
     seen = bytearray()
     try:
         body = await serving.read_body(request, serving.max_body_bytes(), seen)
-        content_type = request.headers.get("content-type", "")
+        headers = request.headers
+        content_type = headers.get("content-type", "")
+        variant = VARIANTS.get("champion") if len(VARIANTS) < 2 else _route(headers.get(KEY_HEADER))
+        if variant is None:
+            raise Refused(503, State.load_error or "the model is still loading")
+        entry.update(version=variant.version, role=variant.role)
+        args = (body, content_type, entry["request_id"], variant)
         if len(body) <= INLINE_BYTES:  # a few rows: microseconds, cheaper than a thread hop
-            text, logged = _answer(body, content_type, entry["request_id"])
+            text, logged = _answer(*args)
         else:
-            text, logged = await _off_the_loop(_answer, body, content_type, entry["request_id"])
+            text, logged = await _off_the_loop(_answer, *args)
+        shadow_features = logged.pop("shadow_features", None)
         entry.update(logged, status=200)
-        return Response(text, media_type="application/json")
+        background = None
+        if "shadow" in VARIANTS:  # after the answer is sent, off the event loop
+            background = BackgroundTask(_shadow, entry, shadow_features, logged["inputs"])
+        return Response(text, media_type="application/json", background=background)
     except serving.TooLarge as exc:
         entry.update(status=413, error=str(exc))
         return _refusal(request, 413, str(exc))
