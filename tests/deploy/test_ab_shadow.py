@@ -115,3 +115,29 @@ def test_bad_routing_is_refused_before_anything_is_written(store, versions, tmp_
     code = cli(["export", "churn-model", "--version", "1", "--out", str(tmp_path / "c"), "--challenger", "2", "--split", "10", "--no-onnx"])
     out = capsys.readouterr().out
     assert code == 0 and "challenger v2 10%" in out
+
+
+def test_the_kubernetes_split_runs_each_version_in_its_own_deployment(
+    store, versions, rows, tmp_path, monkeypatch
+):
+    import yaml
+
+    from modelyard.deploy.bundle import replica_split
+
+    first, second = versions
+    bundle = export_bundle(store, first, tmp_path / "k", onnx=False, challenger=2, split=10)
+    documents = list(yaml.safe_load_all((bundle.path / "kubernetes-split.yaml").read_text()))
+    deployments = [d for d in documents if d["kind"] == "Deployment"]
+    [service] = [d for d in documents if d["kind"] == "Service"]
+    replicas = {d["metadata"]["labels"]["role"]: d["spec"]["replicas"] for d in deployments}
+    assert replicas == {"champion": 9, "challenger": 1}
+    for d in deployments:  # the Service selects both; each pod serves its own version only
+        assert service["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["MODELYARD_SERVE_ONLY"] == d["metadata"]["labels"]["role"]
+    assert "9 champion : 1 challenger = 10% to the challenger" in (bundle.path / "kubernetes-split.yaml").read_text()
+    assert replica_split(25) == (3, 1) and replica_split(50) == (1, 1)
+    monkeypatch.setenv("MODELYARD_SERVE_ONLY", "challenger")
+    module = load_serving_module(bundle.path)
+    answers = {module._route(f"k{n}").version for n in range(20)} | {module._route(None).version}
+    assert answers == {2}

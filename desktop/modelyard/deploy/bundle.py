@@ -285,6 +285,37 @@ def _write_variants(
                 (place / "model.onnx").write_bytes(result.data)
         if (folder / "model.onnx").exists() != (place / "model.onnx").exists():
             spec["note"] = "serves on the other runtime than the champion (ONNX for one only)"
+    if "challenger" in routing:
+        _write_split_manifest(version, folder, routing)
+
+
+def replica_split(percent: float, most: int = 20) -> tuple[int, int]:
+    """Champion and challenger replica counts (at least one each, at most `most` in all) whose
+    ratio comes closest to the challenger's `percent`."""
+    best = (1, 1)
+    for total in range(2, most + 1):
+        for challenger in range(1, total):
+            if abs(challenger / total - percent / 100) < abs(best[1] / sum(best) - percent / 100):
+                best = (total - challenger, challenger)
+    return best
+
+
+def _write_split_manifest(version: ModelVersion, folder: Path, routing: dict[str, Any]) -> None:
+    """kubernetes-split.yaml: the champion and the challenger as two Deployments behind one
+    Service, weighted by their replica counts."""
+    from modelyard.deploy.files import TEMPLATE, render, template_values
+
+    percent = float(routing["challenger"]["percent"])
+    champion, challenger = replica_split(percent)
+    values = template_values(version) | {
+        "challenger_version": str(int(routing["challenger"]["version"])),
+        "champion_replicas": str(champion),
+        "challenger_replicas": str(challenger),
+        "challenger_percent": f"{100 * challenger / (champion + challenger):.3g}",
+        "split": f"{percent:g}",
+    }
+    text = render((TEMPLATE / "kubernetes-split.yaml").read_text(), values)
+    (folder / "kubernetes-split.yaml").write_text(text)
 
 
 def _other_version(store: Store, version: ModelVersion, number: int, role: str) -> ModelVersion:

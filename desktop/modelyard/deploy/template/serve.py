@@ -15,6 +15,8 @@ Environment:
   MODELYARD_MAX_ROWS        most rows in one /predict or /feedback request (default 100000).
   MODELYARD_PREDICT_TIMEOUT seconds one prediction may take before it is answered with 504
                             (default 30; small requests are predicted inline and not timed).
+  MODELYARD_SERVE_ONLY      in an A/B bundle, `champion` or `challenger`: answer every request
+                            with that version (kubernetes-split.yaml runs one Deployment each).
 """
 
 import asyncio
@@ -141,6 +143,9 @@ def _load_model() -> None:
 def _route(key: str | None) -> Variant:
     """The champion, or the challenger for its percentage of requests: the same key always
     lands on the same version (a hash of the key), a request without one by chance."""
+    only = os.environ.get("MODELYARD_SERVE_ONLY", "").strip().lower()
+    if only in VARIANTS:  # one Deployment per version (kubernetes-split.yaml)
+        return VARIANTS[only]
     challenger = VARIANTS.get("challenger")
     if challenger is None:
         return VARIANTS["champion"]
