@@ -214,13 +214,19 @@ def main() -> None:
         served = {"MODELYARD_API_TOKEN": TOKEN, "MODELYARD_REQUEST_LOG": str(Path(tmp) / "log")}
         apps = [
             App("bare onnxruntime", bundle.path, "bare_onnx", {}),
-            App("bundle, onnx", bundle.path, "serve", {**served, "MODELYARD_RUNTIME": "onnx"}, TOKEN),
+            App(
+                "bundle, onnx", bundle.path, "serve", {**served, "MODELYARD_RUNTIME": "onnx"}, TOKEN
+            ),
             App("bare scikit-learn", bundle.path, "bare_sklearn", {}),
             App(
                 "bundle, skops",
                 bundle.path,
                 "serve",
-                {**served, "MODELYARD_RUNTIME": "skops", "MODELYARD_REQUEST_LOG": str(Path(tmp) / "log2")},
+                {
+                    **served,
+                    "MODELYARD_RUNTIME": "skops",
+                    "MODELYARD_REQUEST_LOG": str(Path(tmp) / "log2"),
+                },
                 TOKEN,
             ),
         ]
@@ -240,7 +246,10 @@ def main() -> None:
     print(f"{'':20} {'p50 ms':>8} {'p99 ms':>8} {'rows/s (1,000-row requests)':>28}")
     for name, r in results.items():
         print(f"{name:20} {r['p50']:8.2f} {r['p99']:8.2f} {r['rows/s']:28,.0f}")
-    for path, bare in (("bundle, onnx", "bare onnxruntime"), ("bundle, skops", "bare scikit-learn")):
+    for path, bare in (
+        ("bundle, onnx", "bare onnxruntime"),
+        ("bundle, skops", "bare scikit-learn"),
+    ):
         r, b = results[path], results[bare]
         print(
             f"{path} vs {bare}: p50 ×{r['p50'] / b['p50']:.2f}, p99 ×{r['p99'] / b['p99']:.2f}, "

@@ -93,11 +93,15 @@ def test_a_shadow_answers_every_request_into_the_log_only(
     answers = [client.post("/predict", json={"records": records}).json() for _ in range(5)]
     champion = predict(store, first, frame)["predictions"]
     assert all(a["version"] == 1 and a["predictions"] == champion for a in answers)
-    assert all(set(a) == {"predictions", "probabilities", "request_id", "ids", "version"} for a in answers)
+    assert all(
+        set(a) == {"predictions", "probabilities", "request_id", "ids", "version"} for a in answers
+    )
     module.REQUEST_LOG.flush()
     lines = [json.loads(line) for f in request_log.glob("*.jsonl") for line in f.open()]
     shadows = [e for e in lines if e["type"] == "shadow"]
-    assert len(shadows) == 5 and {e["request_id"] for e in shadows} == {a["request_id"] for a in answers}
+    assert len(shadows) == 5 and {e["request_id"] for e in shadows} == {
+        a["request_id"] for a in answers
+    }
     assert all(e["version"] == 2 and e["answered_by"] == 1 and e["status"] == 200 for e in shadows)
     assert shadows[0]["outputs"]["predictions"] == predict(store, second, frame)["predictions"]
     assert sum(e["type"] == "prediction" for e in lines) == 5
@@ -112,7 +116,21 @@ def test_bad_routing_is_refused_before_anything_is_written(store, versions, tmp_
     with pytest.raises(InvalidInputError, match="--split needs --challenger"):
         export_bundle(store, first, tmp_path / "a", split=5)
     assert not (tmp_path / "a").exists()
-    code = cli(["export", "churn-model", "--version", "1", "--out", str(tmp_path / "c"), "--challenger", "2", "--split", "10", "--no-onnx"])
+    code = cli(
+        [
+            "export",
+            "churn-model",
+            "--version",
+            "1",
+            "--out",
+            str(tmp_path / "c"),
+            "--challenger",
+            "2",
+            "--split",
+            "10",
+            "--no-onnx",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "challenger v2 10%" in out
 
@@ -132,10 +150,18 @@ def test_the_kubernetes_split_runs_each_version_in_its_own_deployment(
     replicas = {d["metadata"]["labels"]["role"]: d["spec"]["replicas"] for d in deployments}
     assert replicas == {"champion": 9, "challenger": 1}
     for d in deployments:  # the Service selects both; each pod serves its own version only
-        assert service["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
-        env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert (
+            service["spec"]["selector"].items()
+            <= d["spec"]["template"]["metadata"]["labels"].items()
+        )
+        env = {
+            e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
+        }
         assert env["MODELYARD_SERVE_ONLY"] == d["metadata"]["labels"]["role"]
-    assert "9 champion : 1 challenger = 10% to the challenger" in (bundle.path / "kubernetes-split.yaml").read_text()
+    assert (
+        "9 champion : 1 challenger = 10% to the challenger"
+        in (bundle.path / "kubernetes-split.yaml").read_text()
+    )
     assert replica_split(25) == (3, 1) and replica_split(50) == (1, 1)
     monkeypatch.setenv("MODELYARD_SERVE_ONLY", "challenger")
     module = load_serving_module(bundle.path)

@@ -23,7 +23,9 @@ def mlp(store, churn):
 
 
 @pytest.mark.parametrize("mode", ["int8", "float16"])
-def test_a_quantized_bundle_records_its_figures_and_serves(store, churn, mlp, mode, tmp_path, monkeypatch):
+def test_a_quantized_bundle_records_its_figures_and_serves(
+    store, churn, mlp, mode, tmp_path, monkeypatch
+):
     plain = export_bundle(store, mlp, tmp_path / "plain")
     bundle = export_bundle(store, mlp, tmp_path / mode, quantize=mode, quantize_tolerance=0.05)
     figures = bundle.onnx["quantization"]

@@ -25,7 +25,9 @@ def lines(folder):
 def test_concurrent_requests_are_each_logged_once_in_order_and_kept_at_shutdown(
     module, store, churn, request_log
 ):
-    record = json.loads(load_frame(store, churn).head(1).drop(columns=["churn"]).to_json(orient="records"))[0]
+    record = json.loads(
+        load_frame(store, churn).head(1).drop(columns=["churn"]).to_json(orient="records")
+    )[0]
     failures = []
     with TestClient(module.app) as client:
 

@@ -111,7 +111,10 @@ def test_metrics_count_requests_errors_rows_and_latency(client, rows):
     assert found["modelyard_predicted_rows_total", (("version", "1"),)] == len(rows)
     assert found["modelyard_version_requests_total", (("role", "champion"), ("version", "1"))] == 1
     assert found["modelyard_request_duration_seconds_count", (("path", "/predict"),)] == 2
-    assert found["modelyard_request_duration_seconds_bucket", (("le", "+Inf"), ("path", "/predict"))] == 2
+    assert (
+        found["modelyard_request_duration_seconds_bucket", (("le", "+Inf"), ("path", "/predict"))]
+        == 2
+    )
 
 
 def test_every_prediction_request_is_logged_outside_the_bundle(

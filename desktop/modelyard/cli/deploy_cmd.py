@@ -46,6 +46,22 @@ def cmd_export(store, args) -> int:
     return 0
 
 
+def cmd_bundle_rewrite(store, args) -> int:
+    from modelyard.deploy.promote import rewrite_bundle
+
+    bundle = rewrite_bundle(store, Path(args.dir), args.bundle_command, Path(args.out), args.force)
+    what = "Promoted" if args.bundle_command == "promote" else "Rolled back to"
+    print(f"{what} v{_version_of(bundle)}: wrote {bundle.path} (one version).")
+    print(bundle.onnx_text())
+    return 0
+
+
+def _version_of(bundle) -> int:
+    import json
+
+    return json.loads((bundle.path / "manifest.json").read_text())["model"]["version"]
+
+
 def cmd_bundle_verify(_store, args) -> int:
     from modelyard.deploy.bundle import verify_bundle
 
@@ -135,6 +151,15 @@ def add_parsers(sub) -> None:
         help="also require a valid signature by this public key (from `bundle key --out`)",
     )
     v.set_defaults(func=cmd_bundle_verify, needs_store=False)
+    for action, text in (
+        ("promote", "write a new bundle serving the challenger (or shadow) alone"),
+        ("rollback", "write a new bundle serving the champion alone"),
+    ):
+        r = bundle_sub.add_parser(action, help=text)
+        r.add_argument("dir", help="an A/B or shadow bundle folder or .tar.gz")
+        r.add_argument("--out", required=True, help="the new bundle folder")
+        r.add_argument("--force", action="store_true", help="replace an existing bundle there")
+        r.set_defaults(func=cmd_bundle_rewrite)
     k = bundle_sub.add_parser(
         "key", help="print (or write) the public key that checks the bundles you sign"
     )

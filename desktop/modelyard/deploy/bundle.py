@@ -397,7 +397,9 @@ def export_bundle(
         if role in routing:
             _other_version(store, version, routing[role]["version"], role)
     if quantize and not onnx:
-        raise InvalidInputError("Quantization works on the ONNX model; do not combine it with --no-onnx.")
+        raise InvalidInputError(
+            "Quantization works on the ONNX model; do not combine it with --no-onnx."
+        )
     out = Path(out).expanduser().resolve()
     if archive and not is_archive(out):
         out = out.with_name(out.name + ARCHIVE_SUFFIX)
@@ -417,9 +419,7 @@ def export_bundle(
     try:
         folder = staging / "bundle"
         folder.mkdir()
-        onnx_outcome = _write_contents(
-            store, version, folder, onnx, quantize, quantize_tolerance
-        )
+        onnx_outcome = _write_contents(store, version, folder, onnx, quantize, quantize_tolerance)
         if routing:
             _write_variants(store, version, folder, onnx, routing)
         files = _hash_tree(folder)

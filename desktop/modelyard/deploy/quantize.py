@@ -83,9 +83,7 @@ def _float16_weights(model: Any) -> Any:
             half = numpy_helper.from_array(
                 numpy_helper.to_array(tensor).astype(np.float16), f"{tensor.name}_float16"
             )
-            casts.append(
-                helper.make_node("Cast", [half.name], [tensor.name], to=TensorProto.FLOAT)
-            )
+            casts.append(helper.make_node("Cast", [half.name], [tensor.name], to=TensorProto.FLOAT))
             graph.initializer[i].CopyFrom(half)
     for offset, cast in enumerate(casts):
         graph.node.insert(offset, cast)

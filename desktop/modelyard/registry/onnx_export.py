@@ -282,7 +282,10 @@ def _double_thresholds(graph_model, estimator) -> None:
         )
         changed = True
         for output in graph_model.graph.output:  # the node's own outputs are float32
-            if output.name in node.output and output.type.tensor_type.elem_type == TensorProto.DOUBLE:
+            if (
+                output.name in node.output
+                and output.type.tensor_type.elem_type == TensorProto.DOUBLE
+            ):
                 output.type.tensor_type.elem_type = TensorProto.FLOAT
     if changed:
         for opset in graph_model.opset_import:
@@ -321,11 +324,15 @@ def _forest_classifier_in_double(graph_model, estimator) -> None:
 
     graph = graph_model.graph
     trees = _sklearn_trees(estimator)
-    for i, node in enumerate(graph.node):
-        if node.domain == "ai.onnx.ml" and node.op_type == "TreeEnsembleClassifier":
-            break
-    else:
+    found = [
+        n
+        for n, node in enumerate(graph.node)
+        if node.domain == "ai.onnx.ml" and node.op_type == "TreeEnsembleClassifier"
+    ]
+    if not found:
         return
+    i = found[0]
+    node = graph.node[i]
     at = {a.name: helper.get_attribute_value(a) for a in node.attribute}
     labels = at.get("classlabels_strings") or at.get("classlabels_int64s")
     binary = len(labels) == 2 and set(at["class_ids"]) == {0}
@@ -441,8 +448,10 @@ def _convert(model, signature: dict[str, Any], double: bool) -> bytes:
     if double:
         _double_imputers(graph)
         estimator = model[-1] if hasattr(model, "steps") else model
-        if hasattr(estimator, "classes_") and hasattr(estimator, "estimators_") and all(
-            hasattr(e, "tree_") for e in estimator.estimators_
+        if (
+            hasattr(estimator, "classes_")
+            and hasattr(estimator, "estimators_")
+            and all(hasattr(e, "tree_") for e in estimator.estimators_)
         ):
             _forest_classifier_in_double(graph, estimator)
         else:
@@ -479,9 +488,15 @@ def _short(exc: Exception, limit: int = 300) -> str:
 
 def _is_tree_ensemble(model) -> bool:
     last = model[-1] if hasattr(model, "steps") else model
-    return hasattr(last, "_predictors") or hasattr(last, "tree_") or (
-        hasattr(last, "estimators_")
-        and all(hasattr(e, "tree_") for e in getattr(last.estimators_, "flat", last.estimators_))
+    return (
+        hasattr(last, "_predictors")
+        or hasattr(last, "tree_")
+        or (
+            hasattr(last, "estimators_")
+            and all(
+                hasattr(e, "tree_") for e in getattr(last.estimators_, "flat", last.estimators_)
+            )
+        )
     )
 
 

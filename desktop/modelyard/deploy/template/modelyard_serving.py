@@ -299,8 +299,9 @@ class Metrics:
         if errors is not None:
             errors.inc()
 
-    def add_rows(self, predicted: int = 0, feedback: int = 0, version: Any = None,
-                 role: str = "champion") -> None:
+    def add_rows(
+        self, predicted: int = 0, feedback: int = 0, version: Any = None, role: str = "champion"
+    ) -> None:
         if predicted:
             self.rows.labels(str(version)).inc(predicted)
             self.served.labels(str(version), role).inc()
@@ -439,7 +440,11 @@ class RequestLog:
                     handle.write(line)
                     size += len(line)
                     dirty = True
-                except (OSError, ValueError, TypeError) as exc:  # a full disk must not stop predictions
+                except (
+                    OSError,
+                    ValueError,
+                    TypeError,
+                ) as exc:  # a full disk must not stop predictions
                     self._complain(exc)
                     if handle is not None:
                         try:

@@ -373,7 +373,9 @@ def _answer(
     )
     logged = {"ids": ids, "inputs": serving.Columns(columns), "outputs": result}
     if "shadow" in VARIANTS:
-        logged["shadow_features"] = features if variant.runtime == VARIANTS["shadow"].runtime else None
+        logged["shadow_features"] = (
+            features if variant.runtime == VARIANTS["shadow"].runtime else None
+        )
     return text, logged
 
 
@@ -395,8 +397,9 @@ def _shadow(entry: dict[str, Any], features: Any, columns: Any) -> None:
     }
     try:
         line.update(outputs=_predict(shadow, features), status=200)
-        METRICS.add_rows(predicted=len(line["outputs"]["predictions"]), version=shadow.version,
-                         role="shadow")
+        METRICS.add_rows(
+            predicted=len(line["outputs"]["predictions"]), version=shadow.version, role="shadow"
+        )
     except Refused as exc:
         line.update(status=exc.status, error=exc.detail)
     except Exception as exc:  # noqa: BLE001 - a failing shadow never touches the real answer
