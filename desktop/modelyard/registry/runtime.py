@@ -304,7 +304,9 @@ def _plain_list(values: Any) -> list[Any]:
         if not np.isfinite(values).all():
             plain = [v if math.isfinite(v) else None for v in plain]
         return plain
-    return [_plain(v) for v in values]
+    if values.dtype.kind in "US":
+        return values.tolist()
+    return [v if type(v) is str else _plain(v) for v in values.tolist()]
 
 
 def predict(model: Any, features: Any, signature: dict[str, Any]) -> dict[str, Any]:
