@@ -202,3 +202,37 @@ def test_the_request_log_is_private(module, records, request_log):
     [log] = list(request_log.glob("*.jsonl"))
     assert stat.S_IMODE(request_log.stat().st_mode) == 0o700
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_literals_get_a_sentence(module, records, literal):
+    numeric = columns(module, ("integer", "float"))[0]
+    body = json.dumps({"records": [records[0]]}).replace(
+        f'"{numeric}": {json.dumps(records[0][numeric])}', f'"{numeric}": {literal}'
+    )
+    assert literal in body
+    response = TestClient(module.app).post(
+        "/predict", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert (
+        f"{literal.lstrip('-')} is not JSON; send null for a missing value"
+        in response.json()["detail"]
+    )
+
+
+def test_a_prediction_past_the_timeout_is_a_504(module, records, monkeypatch):
+    monkeypatch.setenv("MODELYARD_PREDICT_TIMEOUT", "1")
+    model = module.State.model
+    gate = Gate(model.predict)
+    monkeypatch.setattr(model, "predict", gate, raising=False)
+    body = json.dumps({"records": records * 40})  # over 16 KiB: predicted off the event loop
+    assert len(body) > module.INLINE_BYTES
+    try:
+        response = TestClient(module.app).post(
+            "/predict", content=body, headers={"Content-Type": "application/json"}
+        )
+    finally:
+        gate.release.set()  # the abandoned prediction finishes on its own
+    assert response.status_code == 504
+    assert "longer than 1 second (MODELYARD_PREDICT_TIMEOUT)" in response.json()["detail"]

@@ -416,7 +416,8 @@ async def _off_the_loop(function: Any, *args: Any) -> Any:
     except TimeoutError as exc:  # the thread finishes on its own; its answer is dropped
         raise Refused(
             504,
-            f"the prediction took longer than {limit} seconds (MODELYARD_PREDICT_TIMEOUT); "
+            f"the prediction took longer than {limit} second{'s' if limit != 1 else ''} "
+            "(MODELYARD_PREDICT_TIMEOUT); "
             "send fewer rows per request",
         ) from exc
 
