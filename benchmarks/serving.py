@@ -1,12 +1,22 @@
-"""Serving speed of an exported bundle (native skops and ONNX) against in-process model.predict.
+"""Serving speed of an exported bundle (ONNX and scikit-learn paths) against bare FastAPI apps.
 
-    .venv/bin/python benchmarks/serving.py [--requests 300] [--batches 10]
+    PYTHONPATH=desktop .venv/bin/python benchmarks/serving.py [--requests 400] [--batches 10]
+        [--rounds 3] [--kind logistic_regression]
 
-One logistic-regression model on the sample churn data, exported once. The bundle's app runs in
-a uvicorn subprocess on 127.0.0.1, once per runtime; requests use one kept-alive HTTP
-connection. The baseline is the same model's `predict` (through the bundle's own feature
-preparation) called in this process, with no HTTP. Prints p50/p99 single-row latency, rows/s
-for 1,000-row batches, and the ratios to the baseline.
+One model on the sample churn data, exported once. Four apps run side by side, each in its own
+uvicorn subprocess on 127.0.0.1 (one worker, `--log-level warning`):
+
+  bare onnxruntime   FastAPI + onnxruntime alone: `await request.json()`, one tensor per column,
+                     `session.run`, a JSONResponse. No validation, auth, metrics or log: the floor.
+  bare scikit-learn  FastAPI + the skops model alone: `pd.DataFrame(records)`, predict and
+                     predict_proba, a JSONResponse.
+  bundle, onnx       the bundle's own app, MODELYARD_RUNTIME=onnx, with a token, the request log
+  bundle, skops      (to a temporary folder), metrics and input validation all on.
+
+Requests use one kept-alive HTTP connection per app. Measurement alternates between the apps in
+`--rounds` rounds, so that a neighbour's load on a shared machine hits all of them alike. Prints
+p50/p99 single-row latency, rows/s for 1,000-row requests, and each bundle path's ratios to its
+bare peer (latency ×: lower is better, throughput ×: higher is better).
 """
 
 from __future__ import annotations
@@ -15,13 +25,71 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "benchmark-token"
+
+BARE_ONNX = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    import onnxruntime
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    inputs = json.load(open("signature.json"))["inputs"]
+    session = onnxruntime.InferenceSession(
+        open("model.onnx", "rb").read(), providers=["CPUExecutionProvider"]
+    )
+    names = json.loads(session.get_modelmeta().custom_metadata_map["modelyard_input_names"])
+    number = np.float64 if session.get_inputs()[0].type == "tensor(double)" else np.float32
+    app = FastAPI()
+
+    @app.post("/predict")
+    async def predict(request: Request):
+        records = (await request.json())["records"]
+        feed = {}
+        for column in inputs:
+            name = column["name"]
+            if column["kind"] in ("integer", "float"):
+                values = np.array([r[name] for r in records], dtype=number)
+            else:
+                values = np.array([str(r[name]) for r in records], dtype=object)
+            feed[names[name]] = values.reshape(-1, 1)
+        labels, proba = session.run(None, feed)[:2]
+        return JSONResponse({"predictions": labels.tolist(), "probabilities": proba.tolist()})
+    """
+)
+
+BARE_SKLEARN = textwrap.dedent(
+    """
+    import pandas as pd
+    import skops.io
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    data = open("model.skops", "rb").read()
+    model = skops.io.loads(data, trusted=skops.io.get_untrusted_types(data=data))
+    app = FastAPI()
+
+    @app.post("/predict")
+    async def predict(request: Request):
+        frame = pd.DataFrame((await request.json())["records"])
+        return JSONResponse(
+            {
+                "predictions": model.predict(frame).tolist(),
+                "probabilities": model.predict_proba(frame).tolist(),
+            }
+        )
+    """
+)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -29,8 +97,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def prepare(home: Path):
-    os.environ["MODELYARD_HOME"] = str(home)
+def prepare(home: Path, kind: str):
+    os.environ["MODELYARD_HOME"] = str(home / "home")
     from modelyard.datasets.service import import_file, load_frame
     from modelyard.deploy.bundle import export_bundle
     from modelyard.registry.service import register
@@ -40,135 +108,157 @@ def prepare(home: Path):
 
     store = open_store()
     data = import_file(store, ROOT / "resources" / "samples" / "customer_churn.csv").version
-    run = create_run(store, data, "churn", "logistic_regression", {}, seed=0)
+    run = create_run(store, data, "churn", kind, {}, seed=0)
     train(run.id)
     version = register(store, run.id, "churn")
     bundle = export_bundle(store, version, home / "bundle")
     frame = load_frame(store, data).drop(columns=["churn"])
-    return store, version, bundle, frame
-
-
-def in_process(store, version, frame, requests: int, batches: int) -> dict[str, float]:
-    from modelyard.registry import runtime
-    from modelyard.registry.service import load_model
-
-    model = load_model(store, version)
-    inputs = version.signature["inputs"]
     records = json.loads(frame.to_json(orient="records"))
-    latencies = []
-    for i in range(requests):
-        t0 = time.perf_counter()
-        runtime.predict(
-            model, runtime.records_to_frame([records[i % len(records)]], inputs), version.signature
+    store.close()
+    return bundle, records
+
+
+class App:
+    def __init__(self, name: str, folder: Path, module: str, env: dict[str, str], token: str = ""):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.name, self.token = name, token
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1"]
+            + ["--port", str(self.port), "--log-level", "warning", "--no-access-log"]
+            + ["--timeout-keep-alive", "3600"],
+            cwd=folder,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
         )
-        latencies.append((time.perf_counter() - t0) * 1000)
-    batch = records[:1000]
-    t0 = time.perf_counter()
-    for _ in range(batches):
-        runtime.predict(model, runtime.records_to_frame(batch, inputs), version.signature)
-    rows_per_s = batches * len(batch) / (time.perf_counter() - t0)
-    return {
-        "p50": percentile(latencies, 50),
-        "p99": percentile(latencies, 99),
-        "rows/s": rows_per_s,
-    }
+        self.latencies: list[float] = []
+        self.batch_seconds = 0.0
+        self.batch_rows = 0
+        self.conn: http.client.HTTPConnection | None = None
 
-
-def served(bundle: Path, runtime_name: str, frame, requests: int, batches: int) -> dict[str, float]:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, MODELYARD_RUNTIME=runtime_name, MODELYARD_REQUEST_LOG="off")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "serve:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=bundle,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
+    def wait(self, seconds: float = 90) -> None:
+        deadline = time.monotonic() + seconds
         while True:
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                conn.request("GET", "/ready")
-                answer = json.loads(conn.getresponse().read())
-                if answer.get("runtime") == runtime_name:
-                    break
-            except (ConnectionError, OSError):
-                if time.monotonic() > deadline:
-                    raise
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self.conn.request("GET", "/openapi.json", headers=self.headers())
+                self.conn.getresponse().read()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"{self.name} did not start") from None
                 time.sleep(0.2)
-        records = json.loads(frame.to_json(orient="records"))
+
+    def headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
 
-        def post(rows) -> None:
-            conn.request("POST", "/predict", json.dumps({"records": rows}), headers)
-            response = conn.getresponse()
-            response.read()
-            assert response.status == 200, response.status
+    def post(self, body: str) -> None:
+        assert self.conn is not None
+        self.conn.request("POST", "/predict", body, self.headers())
+        response = self.conn.getresponse()
+        text = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{self.name} answered {response.status}: {text[:300]!r}")
 
-        for i in range(20):  # warm-up
-            post([records[i]])
-        latencies = []
-        for i in range(requests):
+    def measure(self, records: list[dict], requests: int, batches: int) -> None:
+        singles = [json.dumps({"records": [records[i % len(records)]]}) for i in range(requests)]
+        for body in singles[:20]:  # warm-up
+            self.post(body)
+        for body in singles:
             t0 = time.perf_counter()
-            post([records[i % len(records)]])
-            latencies.append((time.perf_counter() - t0) * 1000)
-        batch = records[:1000]
+            self.post(body)
+            self.latencies.append((time.perf_counter() - t0) * 1000)
+        batch = json.dumps({"records": records[:1000]})
+        self.post(batch)
         t0 = time.perf_counter()
         for _ in range(batches):
-            post(batch)
-        rows_per_s = batches * len(batch) / (time.perf_counter() - t0)
+            self.post(batch)
+        self.batch_seconds += time.perf_counter() - t0
+        self.batch_rows += batches * 1000
+
+    def result(self) -> dict[str, float]:
         return {
-            "p50": percentile(latencies, 50),
-            "p99": percentile(latencies, 99),
-            "rows/s": rows_per_s,
+            "p50": percentile(self.latencies, 50),
+            "p99": percentile(self.latencies, 99),
+            "rows/s": self.batch_rows / self.batch_seconds,
         }
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=400, help="single-row requests per round")
+    parser.add_argument("--batches", type=int, default=10, help="1,000-row requests per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--kind", default="logistic_regression", help="the trainer to export")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="modelyard-bench-") as tmp:
-        store, version, bundle, frame = prepare(Path(tmp))
-        print(f"model: {version.label} (logistic_regression), {bundle.onnx_text()}")
-        results = {
-            "in-process predict": in_process(store, version, frame, args.requests, args.batches)
-        }
-        results["bundle, skops"] = served(bundle.path, "skops", frame, args.requests, args.batches)
-        if (bundle.path / "model.onnx").exists():
-            results["bundle, onnx"] = served(
-                bundle.path, "onnx", frame, args.requests, args.batches
-            )
-        store.close()
-    base = results["in-process predict"]
-    print(f"{'':22} {'p50 ms':>8} {'p99 ms':>8} {'rows/s (1,000-row batches)':>28}  vs in-process")
-    for name, r in results.items():
-        ratio = (
-            f"p50 ×{r['p50'] / base['p50']:.1f}, rows/s ×{r['rows/s'] / base['rows/s']:.2f}"
-            if r is not base
-            else "baseline"
+        bundle, records = prepare(Path(tmp), args.kind)
+        print(f"model: {args.kind} on customer_churn; {bundle.onnx_text()}")
+        if not (bundle.path / "model.onnx").exists():
+            sys.exit("this model has no ONNX graph; pick another --kind")
+        (bundle.path / "bare_onnx.py").write_text(BARE_ONNX)
+        (bundle.path / "bare_sklearn.py").write_text(BARE_SKLEARN)
+        served = {"MODELYARD_API_TOKEN": TOKEN, "MODELYARD_REQUEST_LOG": str(Path(tmp) / "log")}
+        apps = [
+            App("bare onnxruntime", bundle.path, "bare_onnx", {}),
+            App(
+                "bundle, onnx", bundle.path, "serve", {**served, "MODELYARD_RUNTIME": "onnx"}, TOKEN
+            ),
+            App("bare scikit-learn", bundle.path, "bare_sklearn", {}),
+            App(
+                "bundle, skops",
+                bundle.path,
+                "serve",
+                {
+                    **served,
+                    "MODELYARD_RUNTIME": "skops",
+                    "MODELYARD_REQUEST_LOG": str(Path(tmp) / "log2"),
+                },
+                TOKEN,
+            ),
+        ]
+        try:
+            for app in apps:
+                app.wait()
+            for _ in range(args.rounds):
+                for app in apps:
+                    app.measure(records, args.requests, args.batches)
+        finally:
+            for app in apps:
+                app.stop()
+        logged = sum(
+            len(f.read_text().splitlines()) for f in Path(tmp).glob("log*/requests-*.jsonl")
         )
-        print(f"{name:22} {r['p50']:8.2f} {r['p99']:8.2f} {r['rows/s']:28,.0f}  {ratio}")
-    print(f"({args.requests} single-row requests, {args.batches} batches of 1,000 rows, one run)")
+    results = {app.name: app.result() for app in apps}
+    print(f"{'':20} {'p50 ms':>8} {'p99 ms':>8} {'rows/s (1,000-row requests)':>28}")
+    for name, r in results.items():
+        print(f"{name:20} {r['p50']:8.2f} {r['p99']:8.2f} {r['rows/s']:28,.0f}")
+    for path, bare in (
+        ("bundle, onnx", "bare onnxruntime"),
+        ("bundle, skops", "bare scikit-learn"),
+    ):
+        r, b = results[path], results[bare]
+        print(
+            f"{path} vs {bare}: p50 ×{r['p50'] / b['p50']:.2f}, p99 ×{r['p99'] / b['p99']:.2f}, "
+            f"rows/s ×{r['rows/s'] / b['rows/s']:.2f}"
+        )
+    print(
+        f"({args.rounds} rounds of {args.requests} single-row and {args.batches} 1,000-row "
+        f"requests per app; the bundles logged {logged:,} request lines)"
+    )
 
 
 if __name__ == "__main__":

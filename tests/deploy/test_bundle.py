@@ -18,6 +18,7 @@ EXPECTED_FILES = {
     "model.onnx",
     "modelyard_pyfunc.py",
     "modelyard_serving.py",
+    "modelyard_schemas.py",
     "python_env.yaml",
     "manifest.json",
     "model.skops",

@@ -40,15 +40,17 @@ def test_prediction_lines_follow_the_contract(module, records, request_log):
     client.post("/predict", content="{broken", headers={"Content-Type": "application/json"})
     good, bad = log_lines(module, request_log)
     assert list(good) == [
-        "type", "time", "request_id", "model", "version", "ids", "inputs", "outputs", "status",
-        "latency_ms",
+        "type", "time", "request_id", "model", "version", "role", "ids", "inputs", "outputs",
+        "status", "latency_ms",
     ]  # fmt: skip
+    assert good["version"] == answer["version"] == 1 and good["role"] == "champion"
     assert good["type"] == "prediction" and good["status"] == 200
     assert good["request_id"] == answer["request_id"] and good["ids"] == answer["ids"]
     assert good["outputs"] == {k: answer[k] for k in ("predictions", "probabilities")}
     assert [r.keys() for r in good["inputs"]] == [good["inputs"][0].keys()] * len(records)
     assert list(bad) == [
-        "type", "time", "request_id", "model", "version", "status", "error", "body", "latency_ms",
+        "type", "time", "request_id", "model", "version", "role", "status", "error", "body",
+        "latency_ms",
     ]  # fmt: skip
     assert bad["status"] == 422 and bad["body"] == "{broken" and bad["model"] == "churn-model"
 

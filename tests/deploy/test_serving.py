@@ -87,17 +87,34 @@ def test_a_text_value_in_a_numeric_column_is_a_422(client, rows):
         assert f"column '{numeric}' must be numeric" in response.json()["detail"]
 
 
+def samples(text):
+    """{(name, sorted labels): value} of a Prometheus text page, read by prometheus_client."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
 def test_metrics_count_requests_errors_rows_and_latency(client, rows):
     client.post("/predict", json={"records": records(rows)})
     client.post("/predict", json={"records": []})
     client.get("/health")
-    text = client.get("/metrics").text
-    assert 'modelyard_requests_total{method="POST",path="/predict",status="200"} 1' in text
-    assert 'modelyard_requests_total{method="POST",path="/predict",status="422"} 1' in text
-    assert 'modelyard_request_errors_total{kind="client"} 1' in text
-    assert f"modelyard_predicted_rows_total {len(rows)}" in text
-    assert 'modelyard_request_duration_seconds_count{path="/predict"} 2' in text
-    assert 'modelyard_request_duration_seconds_bucket{path="/predict",le="+Inf"} 2' in text
+    found = samples(client.get("/metrics").text)
+    post = (("method", "POST"), ("path", "/predict"))
+    assert found["modelyard_requests_total", (*post, ("status", "200"))] == 1
+    assert found["modelyard_requests_total", (*post, ("status", "422"))] == 1
+    assert found["modelyard_request_errors_total", (("kind", "client"),)] == 1
+    assert found["modelyard_request_errors_total", (("kind", "server"),)] == 0
+    assert found["modelyard_predicted_rows_total", (("version", "1"),)] == len(rows)
+    assert found["modelyard_version_requests_total", (("role", "champion"), ("version", "1"))] == 1
+    assert found["modelyard_request_duration_seconds_count", (("path", "/predict"),)] == 2
+    assert (
+        found["modelyard_request_duration_seconds_bucket", (("le", "+Inf"), ("path", "/predict"))]
+        == 2
+    )
 
 
 def test_every_prediction_request_is_logged_outside_the_bundle(

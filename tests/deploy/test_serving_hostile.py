@@ -44,8 +44,8 @@ def test_health_answers_while_a_100k_row_request_is_in_progress(
     module, records, stage, monkeypatch
 ):
     if stage == "parsing":
-        gate = Gate(module.runtime.records_to_frame)
-        monkeypatch.setattr(module.runtime, "records_to_frame", gate)
+        gate = Gate(module.runtime.records_to_columns)
+        monkeypatch.setattr(module.runtime, "records_to_columns", gate)
     else:
         model = module.State.model
         gate = Gate(model.predict)
@@ -176,8 +176,20 @@ def test_docs_and_openapi_need_the_token_when_one_is_set(module, monkeypatch):
 def test_the_openapi_schema_describes_the_predict_body(module):
     schema = TestClient(module.app).get("/openapi.json").json()
     body = schema["paths"]["/predict"]["post"]["requestBody"]["content"]
-    item = body["application/json"]["schema"]["properties"]["records"]["items"]
-    assert set(item["required"]) == {c["name"] for c in module.SIGNATURE["inputs"]}
+    components = schema["components"]["schemas"]
+    request = components[body["application/json"]["schema"]["$ref"].rpartition("/")[2]]
+    item = components[request["properties"]["records"]["items"]["$ref"].rpartition("/")[2]]
+    inputs = module.SIGNATURE["inputs"]
+    assert set(item["required"]) == {c["name"] for c in inputs}
+    types = {name: {t.get("type") for t in p["anyOf"]} for name, p in item["properties"].items()}
+    for column in inputs:  # each column's real type, a missing value as null
+        expected = {"integer": "number", "float": "number", "boolean": "boolean"}
+        if column["kind"] in expected:
+            assert types[column["name"]] == {expected[column["kind"]], "null"}, column
+        else:
+            assert "string" in types[column["name"]], column
+    answer = schema["paths"]["/predict"]["post"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"]["$ref"].endswith("/PredictResponse")
     assert "text/csv" in body and "/feedback" in schema["paths"]
 
 
@@ -190,3 +202,37 @@ def test_the_request_log_is_private(module, records, request_log):
     [log] = list(request_log.glob("*.jsonl"))
     assert stat.S_IMODE(request_log.stat().st_mode) == 0o700
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_literals_get_a_sentence(module, records, literal):
+    numeric = columns(module, ("integer", "float"))[0]
+    body = json.dumps({"records": [records[0]]}).replace(
+        f'"{numeric}": {json.dumps(records[0][numeric])}', f'"{numeric}": {literal}'
+    )
+    assert literal in body
+    response = TestClient(module.app).post(
+        "/predict", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert (
+        f"{literal.lstrip('-')} is not JSON; send null for a missing value"
+        in response.json()["detail"]
+    )
+
+
+def test_a_prediction_past_the_timeout_is_a_504(module, records, monkeypatch):
+    monkeypatch.setenv("MODELYARD_PREDICT_TIMEOUT", "1")
+    model = module.State.model
+    gate = Gate(model.predict)
+    monkeypatch.setattr(model, "predict", gate, raising=False)
+    body = json.dumps({"records": records * 40})  # over 16 KiB: predicted off the event loop
+    assert len(body) > module.INLINE_BYTES
+    try:
+        response = TestClient(module.app).post(
+            "/predict", content=body, headers={"Content-Type": "application/json"}
+        )
+    finally:
+        gate.release.set()  # the abandoned prediction finishes on its own
+    assert response.status_code == 504
+    assert "longer than 1 second (MODELYARD_PREDICT_TIMEOUT)" in response.json()["detail"]

@@ -16,6 +16,7 @@ from tests.deploy.helpers import load_serving_module
 pytest.importorskip("skl2onnx")
 pytest.importorskip("onnxruntime")
 
+TREES = ("random_forest", "extra_trees", "hist_gradient_boosting")
 CASES = [(kind, task) for kind, trainer in sorted(TRAINERS.items()) for task in trainer.tasks]
 SMALL = {
     "random_forest": {"n_estimators": 5},
@@ -31,13 +32,10 @@ def test_onnx_matches_the_native_model_or_says_why_not(store, churn, kind, task)
     run = train_in_process(store, churn, target=target, kind=kind, params=SMALL.get(kind, {}))
     version = register(store, run.id, f"{kind}-{task}")
     result = export_version_onnx(store, version)
-    if not result.supported:
-        # known gaps: float32 trees flip splits at thresholds and onnxruntime has no float64
-        # Imputer; skl2onnx 1.20 with protobuf 7 fails on HistGradientBoosting
-        assert kind in ("random_forest", "extra_trees", "hist_gradient_boosting"), result.reason
-        assert "float32" in result.reason and "not supported" in result.describe()
-        return
+    assert result.supported, result.reason  # every built-in trainer converts faithfully
     assert result.max_abs_diff <= MAX_ABS_DIFF and result.rows_checked == 500
+    if kind in TREES:  # float32 splits would flip at thresholds: trees run in double precision
+        assert result.precision == "float64" and "(float64)" in result.describe()
     onnx = runtime.OnnxModel(result.data, version.signature)
     frame = load_frame(store, churn).tail(100)
     features = runtime.prepare_features(frame, version.signature["inputs"])

@@ -28,13 +28,38 @@ def cmd_export(store, args) -> int:
         archive=args.archive,
         onnx=not args.no_onnx,
         sign=args.sign,
+        quantize=args.quantize,
+        quantize_tolerance=args.quantize_tolerance,
+        challenger=args.challenger,
+        split=args.split,
+        shadow=args.shadow,
     )
     n_files = len(bundle.files) + (2 if bundle.signed_by else 1)
     print(f"Exported {version.label} to {bundle.path} ({n_files} files, {bundle.size:,} bytes).")
     print(bundle.onnx_text())
+    if bundle.quantization_text():
+        print(bundle.quantization_text())
+    if bundle.routing_text():
+        print(bundle.routing_text())
     if bundle.signed_by:
         print(bundle.signature_text())
     return 0
+
+
+def cmd_bundle_rewrite(store, args) -> int:
+    from modelyard.deploy.promote import rewrite_bundle
+
+    bundle = rewrite_bundle(store, Path(args.dir), args.bundle_command, Path(args.out), args.force)
+    what = "Promoted" if args.bundle_command == "promote" else "Rolled back to"
+    print(f"{what} v{_version_of(bundle)}: wrote {bundle.path} (one version).")
+    print(bundle.onnx_text())
+    return 0
+
+
+def _version_of(bundle) -> int:
+    import json
+
+    return json.loads((bundle.path / "manifest.json").read_text())["model"]["version"]
 
 
 def cmd_bundle_verify(_store, args) -> int:
@@ -84,6 +109,36 @@ def add_parsers(sub) -> None:
         action="store_true",
         help="sign the manifest with your ed25519 key (made on first use; see `bundle key`)",
     )
+    p.add_argument(
+        "--quantize",
+        choices=("int8", "float16"),
+        help="ship a quantized model.onnx, checked on the holdout (refused past the tolerance)",
+    )
+    p.add_argument(
+        "--quantize-tolerance",
+        type=float,
+        metavar="DROP",
+        help="largest metric drop allowed: accuracy points for classifiers, relative RMSE "
+        "increase for regressors (default 0.01)",
+    )
+    p.add_argument(
+        "--challenger",
+        type=int,
+        metavar="M",
+        help="A/B: version M of the same model answers --split percent of the requests",
+    )
+    p.add_argument(
+        "--split",
+        type=float,
+        metavar="PERCENT",
+        help="the challenger's share of requests in percent (default 10)",
+    )
+    p.add_argument(
+        "--shadow",
+        type=int,
+        metavar="M",
+        help="version M answers every request in the background; its answers are only logged",
+    )
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("bundle", help="work with exported bundles")
@@ -96,6 +151,15 @@ def add_parsers(sub) -> None:
         help="also require a valid signature by this public key (from `bundle key --out`)",
     )
     v.set_defaults(func=cmd_bundle_verify, needs_store=False)
+    for action, text in (
+        ("promote", "write a new bundle serving the challenger (or shadow) alone"),
+        ("rollback", "write a new bundle serving the champion alone"),
+    ):
+        r = bundle_sub.add_parser(action, help=text)
+        r.add_argument("dir", help="an A/B or shadow bundle folder or .tar.gz")
+        r.add_argument("--out", required=True, help="the new bundle folder")
+        r.add_argument("--force", action="store_true", help="replace an existing bundle there")
+        r.set_defaults(func=cmd_bundle_rewrite)
     k = bundle_sub.add_parser(
         "key", help="print (or write) the public key that checks the bundles you sign"
     )

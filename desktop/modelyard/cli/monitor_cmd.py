@@ -158,6 +158,27 @@ def cmd_feedback(store, args) -> int:
     return 0
 
 
+def cmd_compare(store, args) -> int:
+    from modelyard.monitoring.feedback import stored_labels
+    from modelyard.monitoring.served import compare_served
+    from modelyard.registry.service import get_model_version
+
+    champion = _version(store, args.model)
+    challenger = get_model_version(store, champion.model_name, args.challenger)
+    labels = {**stored_labels(store, champion), **stored_labels(store, challenger)}
+    result = compare_served(Path(args.requests), champion, challenger, labels)
+    kind = "shadow (same rows)" if result.mode == "shadow" else "split (each its own rows)"
+    print(f"{champion.label} vs {challenger.label}, {kind}, on {result.metric}:")
+    print(
+        f"  {champion.label:24} {result.champion_score:.4g}  ({result.champion_rows:,} labelled rows)"
+    )
+    print(
+        f"  {challenger.label:24} {result.challenger_score:.4g}  ({result.challenger_rows:,} labelled rows)"
+    )
+    print(result.verdict)
+    return 0
+
+
 def cmd_retrain(store, args) -> int:
     from modelyard.monitoring.retrain import retrain
     from modelyard.progress import Progress
@@ -275,6 +296,14 @@ def add_parsers(sub) -> None:
     f.add_argument("model", help="MODEL, MODEL:N or MODEL@ALIAS")
     f.add_argument("--file", required=True, help="LABELS.csv with the ids the bundle answered with")
     f.set_defaults(func=cmd_feedback)
+
+    m = monitor.add_parser(
+        "compare", help="compare an A/B or shadow bundle's two versions on the traffic they served"
+    )
+    m.add_argument("model", help="the champion: MODEL, MODEL:N or MODEL@ALIAS")
+    m.add_argument("--challenger", type=int, required=True, metavar="M", help="the other version")
+    m.add_argument("--requests", required=True, help="the bundle's request log folder")
+    m.set_defaults(func=cmd_compare)
 
     t = monitor.add_parser("retrain", help="retrain a version's spec on new data and compare")
     t.add_argument("model", help="MODEL, MODEL:N or MODEL@ALIAS")

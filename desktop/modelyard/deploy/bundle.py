@@ -37,16 +37,48 @@ class Bundle:
     files: dict[str, dict[str, Any]]
     onnx: dict[str, Any] = field(default_factory=dict)
     signed_by: str | None = None  # the signing key's id
+    routing: dict[str, Any] = field(default_factory=dict)  # A/B and shadow versions, if any
+
+    def routing_text(self) -> str | None:
+        if not self.routing:
+            return None
+        parts = [f"v{self.routing['champion']['version']} answers"]
+        if "challenger" in self.routing:
+            c = self.routing["challenger"]
+            parts = [
+                f"v{self.routing['champion']['version']} answers "
+                f"{self.routing['champion']['percent']:g}% of requests, challenger v{c['version']} "
+                f"{c['percent']:g}% (the same X-Request-Key header always reaches the same version)"
+            ]
+        if "shadow" in self.routing:
+            parts.append(
+                f"shadow v{self.routing['shadow']['version']} answers every request in the "
+                "background, into the request log only"
+            )
+        return "Routing: " + "; ".join(parts) + "."
 
     def onnx_text(self) -> str:
         if self.onnx.get("status") == "exported":
+            precision = f" ({self.onnx['precision']})" if self.onnx.get("precision") else ""
             return (
-                f"ONNX: exported, max absolute difference {self.onnx['max_abs_diff']:.2g} "
-                f"on {self.onnx['rows_checked']} rows."
+                f"ONNX: exported{precision}, max absolute difference "
+                f"{self.onnx['max_abs_diff']:.2g} on {self.onnx['rows_checked']} rows."
             )
         if self.onnx.get("status") == "not supported":
             return f"ONNX: not supported ({self.onnx['reason']})."
         return "ONNX: not requested."
+
+    def quantization_text(self) -> str | None:
+        q = self.onnx.get("quantization")
+        if not q:
+            return None
+        change = (q["size_after"] - q["size_before"]) / q["size_before"]
+        return (
+            f"Quantized ({q['mode']}): model.onnx {q['size_before']:,} → {q['size_after']:,} "
+            f"bytes ({change:+.0%}), single-row latency {q['latency_before_ms']:.3f} → "
+            f"{q['latency_after_ms']:.3f} ms, {q['metric']} {q['before']:.4f} → {q['after']:.4f} "
+            f"on {q['rows']:,} holdout rows (tolerance {q['tolerance']:g})."
+        )
 
     def signature_text(self) -> str:
         if self.signed_by is None:
@@ -177,7 +209,14 @@ def _first_row(store: Store, version: ModelVersion) -> dict[str, Any] | None:
     return row
 
 
-def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: bool) -> dict:
+def _write_contents(
+    store: Store,
+    version: ModelVersion,
+    folder: Path,
+    onnx: bool,
+    quantize: str | None = None,
+    tolerance: float | None = None,
+) -> dict:
     """Write every file but the manifest; return the ONNX outcome for the manifest."""
     from modelyard.registry import runtime
 
@@ -199,10 +238,127 @@ def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: boo
 
         result = export_version_onnx(store, version)
         outcome = result.to_json()
-        if result.supported:
-            (folder / "model.onnx").write_bytes(result.data)
+        graph = result.data
+        if quantize and not result.supported:
+            from modelyard.deploy.quantize import QuantizationRefused
+
+            raise QuantizationRefused(
+                f"{version.label} cannot be quantized: it has no ONNX model ({result.reason})."
+            )
+        if quantize:
+            from modelyard.deploy.quantize import DEFAULT_TOLERANCE, quantize_version_onnx
+
+            limit = DEFAULT_TOLERANCE if tolerance is None else tolerance
+            quantized = quantize_version_onnx(store, version, graph, quantize, limit)
+            graph = quantized.data
+            outcome["quantization"] = quantized.to_json()
+        if graph is not None:
+            (folder / "model.onnx").write_bytes(graph)
     write_text_files(version, folder, (folder / "model.onnx").exists(), _first_row(store, version))
     return outcome
+
+
+def _write_variants(
+    store: Store, version: ModelVersion, folder: Path, onnx: bool, routing: dict[str, Any]
+) -> None:
+    """The challenger's and the shadow's models under versions/N/, beside the champion's."""
+    from modelyard.registry import runtime
+    from modelyard.registry.onnx_export import export_version_onnx
+
+    for role, spec in routing.items():
+        if role == "champion":
+            continue
+        other = _other_version(store, version, spec["version"], role)
+        data = model_bytes(store, other)
+        try:
+            runtime.load_model(data)
+        except runtime.ModelLoadError as exc:
+            raise ModelyardError(f"{other.label} cannot be exported: {exc}.") from exc
+        place = folder / "versions" / str(other.version)
+        place.mkdir(parents=True, exist_ok=True)
+        (place / "model.skops").write_bytes(data)
+        spec["metrics"] = other.metrics
+        if onnx:
+            result = export_version_onnx(store, other)
+            spec["onnx"] = result.to_json()
+            if result.supported:
+                (place / "model.onnx").write_bytes(result.data)
+        if (folder / "model.onnx").exists() != (place / "model.onnx").exists():
+            spec["note"] = "serves on the other runtime than the champion (ONNX for one only)"
+    if "challenger" in routing:
+        _write_split_manifest(version, folder, routing)
+
+
+def replica_split(percent: float, most: int = 20) -> tuple[int, int]:
+    """Champion and challenger replica counts (at least one each, at most `most` in all) whose
+    ratio comes closest to the challenger's `percent`."""
+    best = (1, 1)
+    for total in range(2, most + 1):
+        for challenger in range(1, total):
+            if abs(challenger / total - percent / 100) < abs(best[1] / sum(best) - percent / 100):
+                best = (total - challenger, challenger)
+    return best
+
+
+def _write_split_manifest(version: ModelVersion, folder: Path, routing: dict[str, Any]) -> None:
+    """kubernetes-split.yaml: the champion and the challenger as two Deployments behind one
+    Service, weighted by their replica counts."""
+    from modelyard.deploy.files import TEMPLATE, render, template_values
+
+    percent = float(routing["challenger"]["percent"])
+    champion, challenger = replica_split(percent)
+    values = template_values(version) | {
+        "challenger_version": str(int(routing["challenger"]["version"])),
+        "champion_replicas": str(champion),
+        "challenger_replicas": str(challenger),
+        "challenger_percent": f"{100 * challenger / (champion + challenger):.3g}",
+        "split": f"{percent:g}",
+    }
+    text = render((TEMPLATE / "kubernetes-split.yaml").read_text(), values)
+    (folder / "kubernetes-split.yaml").write_text(text)
+
+
+def _other_version(store: Store, version: ModelVersion, number: int, role: str) -> ModelVersion:
+    from modelyard.registry.service import get_model_version
+
+    if number == version.version:
+        raise InvalidInputError(f"The {role} must be another version than {version.label}.")
+    other = get_model_version(store, version.model_name, number)
+    same = [(c["name"], c["kind"]) for c in version.signature.get("inputs", [])]
+    theirs = [(c["name"], c["kind"]) for c in other.signature.get("inputs", [])]
+    if same != theirs or other.task != version.task:
+        raise InvalidInputError(
+            f"{other.label} takes other input columns or does another task than "
+            f"{version.label}; a {role} must answer the same requests."
+        )
+    return other
+
+
+def routing_for(
+    version: ModelVersion,
+    challenger: int | None = None,
+    split: float | None = None,
+    shadow: int | None = None,
+) -> dict[str, Any]:
+    """The manifest's `routing`: which version answers which share of the requests."""
+    if split is not None and challenger is None:
+        raise InvalidInputError("--split needs --challenger: the version that gets that share.")
+    if challenger is None and shadow is None:
+        return {}
+    routing: dict[str, Any] = {"champion": {"version": version.version}}
+    if challenger is not None:
+        percent = 10.0 if split is None else float(split)
+        if not 0 < percent < 100:
+            raise InvalidInputError(
+                f"--split is the challenger's percentage of requests, above 0 and below 100, not {split:g}."
+            )
+        routing["champion"]["percent"] = 100 - percent
+        routing["challenger"] = {"version": challenger, "percent": percent}
+    if shadow is not None:
+        if shadow == challenger:
+            raise InvalidInputError("The shadow and the challenger must be different versions.")
+        routing["shadow"] = {"version": shadow}
+    return routing
 
 
 def _hash_tree(folder: Path) -> dict[str, dict[str, Any]]:
@@ -222,13 +378,28 @@ def export_bundle(
     archive: bool = False,
     onnx: bool = True,
     sign: bool = False,
+    quantize: str | None = None,
+    quantize_tolerance: float | None = None,
+    challenger: int | None = None,
+    split: float | None = None,
+    shadow: int | None = None,
 ) -> Bundle:
     """Write the bundle to a temporary folder beside `out`, then rename it into place.
 
     With `archive`, `out` becomes a `.tar.gz` (the suffix is added when missing) holding the
     bundle under one top folder; the archive is also written under a temporary name first.
     With `sign`, manifest.sig holds the user's ed25519 signature over manifest.json.
+    With `quantize` (`int8` or `float16`), model.onnx is the quantized graph, judged on the
+    holdout: past `quantize_tolerance` it is refused (QuantizationRefused) and nothing is written.
     """
+    routing = routing_for(version, challenger, split, shadow)
+    for role in ("challenger", "shadow"):  # refused before anything is written
+        if role in routing:
+            _other_version(store, version, routing[role]["version"], role)
+    if quantize and not onnx:
+        raise InvalidInputError(
+            "Quantization works on the ONNX model; do not combine it with --no-onnx."
+        )
     out = Path(out).expanduser().resolve()
     if archive and not is_archive(out):
         out = out.with_name(out.name + ARCHIVE_SUFFIX)
@@ -248,9 +419,13 @@ def export_bundle(
     try:
         folder = staging / "bundle"
         folder.mkdir()
-        onnx_outcome = _write_contents(store, version, folder, onnx)
+        onnx_outcome = _write_contents(store, version, folder, onnx, quantize, quantize_tolerance)
+        if routing:
+            _write_variants(store, version, folder, onnx, routing)
         files = _hash_tree(folder)
         manifest = manifest_for(version, files, onnx_outcome)
+        if routing:
+            manifest["routing"] = routing
         manifest_bytes = json.dumps(manifest, indent=2).encode()
         (folder / MANIFEST).write_bytes(manifest_bytes)
         if sign:
@@ -272,7 +447,7 @@ def export_bundle(
         ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    bundle = Bundle(out, files, onnx_outcome, signed_by)
+    bundle = Bundle(out, files, onnx_outcome, signed_by, routing)
     n_files = len(files) + (2 if sign else 1)
     size = out.stat().st_size if archive else bundle.size
     with store.session() as session:

@@ -29,8 +29,10 @@ SERVING_PACKAGES = (
     "scikit-learn",
     "skops",
     "safetensors",  # the PyTorch MLP's weights inside model.skops
+    "prometheus_client",  # /metrics
+    "orjson",  # JSON in and out of /predict and the request log
 )
-COPIED = ("serve.py", "modelyard_serving.py", "modelyard_pyfunc.py")
+COPIED = ("serve.py", "modelyard_serving.py", "modelyard_schemas.py", "modelyard_pyfunc.py")
 RENDERED = (
     "Dockerfile",
     "README.md",
