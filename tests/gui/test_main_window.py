@@ -1,3 +1,4 @@
+import json
 import os
 from pathlib import Path
 
@@ -184,6 +185,33 @@ def test_the_sign_box_signs_the_exported_bundle(
     window.ask_export(version)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.deployments_page, timeout=60000)
     assert (tmp_path / "churn-model-v1" / "manifest.sig").is_file()
+
+
+def test_the_compress_choice_quantizes_the_export_or_says_why_not(
+    window, qtbot, store, churn, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from modelyard.registry.service import register
+    from tests.conftest import train_in_process
+
+    net = register(store, train_in_process(store, churn, kind="mlp", params={"epochs": 3}).id, "n")
+    plain = register(store, train_in_process(store, churn).id, "plain")
+    window.show_page(window.models_page)
+    box = window.models_page.quantize_box
+    box.setCurrentIndex(box.findData("float16"))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
+    window.ask_export(net)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.deployments_page, timeout=60000)
+    manifest = json.loads((tmp_path / "n-v1" / "manifest.json").read_text())
+    assert manifest["onnx"]["quantization"]["mode"] == "float16"
+    assert "Quantized (float16)" in window.banner.label.text()
+    window.show_page(window.models_page)
+    window.ask_export(
+        plain
+    )  # a logistic regression has nothing to shrink: refused, nothing written
+    qtbot.waitUntil(lambda: window._export_task is None, timeout=60000)
+    assert "smaller" in window.banner.label.text() and not (tmp_path / "plain-v1").exists()
 
 
 def test_runs_started_elsewhere_appear_without_a_click(window, qtbot, store, churn):

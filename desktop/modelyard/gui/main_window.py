@@ -543,7 +543,11 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 return
             overwrite = True
-        self.export_version(version, out, overwrite, sign=self.models_page.sign_box.isChecked())
+        self.export_version(version, out, overwrite, **self._export_choices())
+
+    def _export_choices(self) -> dict:
+        page = self.models_page
+        return {"sign": page.sign_box.isChecked(), "quantize": page.quantize_box.currentData()}
 
     def open_evaluation(self, version: ModelVersion) -> None:
         self.show_page(self.evaluation_page)
@@ -560,7 +564,7 @@ class MainWindow(QMainWindow):
                 Path(out),
                 overwrite=True,
                 archive=True,
-                sign=self.models_page.sign_box.isChecked(),
+                **self._export_choices(),
             )
 
     def export_version(
@@ -570,18 +574,21 @@ class MainWindow(QMainWindow):
         overwrite: bool = False,
         archive: bool = False,
         sign: bool = False,
+        quantize: str | None = None,
     ) -> None:
         from modelyard.deploy.bundle import export_bundle
 
         def done(bundle) -> None:
-            signed = f" {bundle.signature_text()}" if bundle.signed_by else ""
-            self.notify(f"Exported {version.label} to {bundle.path}. {bundle.onnx_text()}{signed}")
+            said = [f"Exported {version.label} to {bundle.path}.", bundle.onnx_text()]
+            said += [bundle.quantization_text() or ""] if quantize else []
+            said += [bundle.signature_text()] if bundle.signed_by else []
+            self.notify(" ".join(part for part in said if part))
             self.show_page(self.deployments_page)
 
         self.notify(f"Exporting {version.label} to {out}…")
         self._export_task = tasks.start(
             lambda _progress: export_bundle(
-                self.store, version, out, overwrite, archive, sign=sign
+                self.store, version, out, overwrite, archive, sign=sign, quantize=quantize
             ),
             on_success=done,
             on_failure=lambda message: self.notify(message, True),

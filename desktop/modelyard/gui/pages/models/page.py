@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QInputDialog, QPushButton, QSplitter
+from PySide6.QtWidgets import QCheckBox, QComboBox, QInputDialog, QPushButton, QSplitter
 
 from modelyard.cli.format import metrics_text
 from modelyard.errors import ModelyardError
@@ -44,6 +44,19 @@ class ModelsPage(Page):
             "catches a file changed and re-hashed. Share the public key with `modelyard bundle key`."
         )
         self.actions_layout.addWidget(self.sign_box)
+        self.quantize_box = QComboBox()
+        for text, value in (
+            ("Full precision", None),
+            ("Quantize int8", "int8"),
+            ("Quantize float16", "float16"),
+        ):
+            self.quantize_box.addItem(text, value)
+        self.quantize_box.setToolTip(
+            "Ship a smaller ONNX model: both are scored on the version's holdout, and an export "
+            "whose metric drops past the tolerance (or that would not shrink) is refused with "
+            "the figures (`modelyard export --quantize` does the same)."
+        )
+        self.actions_layout.addWidget(self.quantize_box)
         self.evaluate_button = QPushButton("Evaluate…")
         self.evaluate_button.clicked.connect(self._request_evaluation)
         self.actions_layout.addWidget(self.evaluate_button)
