@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from modelyard.gui import tasks
 from modelyard.gui.pages.base import Page
@@ -44,6 +51,22 @@ class DeploymentsPage(Page):
         self.actions_layout.addWidget(self.serve_button)
         self.actions_layout.addWidget(self.stop_button)
         self.actions_layout.addWidget(self.open_button)
+        # A/B and shadow bundles (exported with --challenger or --shadow)
+        self.compare_button = QPushButton("Compare served…")
+        self.compare_button.setToolTip(
+            "Compare an A/B or shadow bundle's two versions on the labelled traffic they served: "
+            "pick the bundle's request log folder (`modelyard monitor compare` does the same)"
+        )
+        self.compare_button.clicked.connect(self.ask_compare)
+        self.promote_button = QPushButton("Promote challenger…")
+        self.promote_button.setToolTip("Write a new bundle that serves the challenger alone")
+        self.promote_button.clicked.connect(lambda: self.ask_rewrite("promote"))
+        self.rollback_button = QPushButton("Roll back…")
+        self.rollback_button.setToolTip("Write a new bundle that serves the champion alone")
+        self.rollback_button.clicked.connect(lambda: self.ask_rewrite("rollback"))
+        for button in (self.compare_button, self.promote_button, self.rollback_button):
+            self.actions_layout.addWidget(button)
+        self._ab_task = None
         self.serve_task: tasks.Task | None = None
         self.exchanges = make_table(("Request", "Rows", "Status", "Latency (ms)", "Answer"))
         self.table = make_table(("Model", "Folder", "Files", "Size", "Exported"))
@@ -91,6 +114,9 @@ class DeploymentsPage(Page):
         self.verify_button.setEnabled(has and self._verify_task is None)
         self.open_button.setEnabled(has)
         self.serve_button.setEnabled(has and self.serve_task is None)
+        routed = has and self._ab_task is None and _routing(self.selected()) is not None
+        for button in (self.compare_button, self.promote_button, self.rollback_button):
+            button.setEnabled(routed)
 
     def verify_selected(self) -> None:
         deployment = self.selected()
@@ -174,3 +200,100 @@ class DeploymentsPage(Page):
         self.serve_task = None
         self.stop_button.setEnabled(False)
         self._selection_changed()
+
+    # ---- A/B and shadow bundles -----------------------------------------------------------
+    @property
+    def ab_busy(self) -> bool:
+        return self._ab_task is not None
+
+    def ask_compare(self) -> None:
+        deployment = self.selected()
+        if deployment is None:
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "The bundle's request log folder", str(Path(deployment.path))
+        )
+        if folder:
+            self.compare_served(deployment, Path(folder))
+
+    def compare_served(self, deployment: Deployment, folder: Path) -> None:
+        from modelyard.monitoring.feedback import stored_labels
+        from modelyard.monitoring.served import compare_served
+        from modelyard.registry.service import get_model_version
+
+        store, routing = self.store, _routing(deployment)
+        champion = deployment.model_version
+        other = routing.get("challenger") or routing.get("shadow")
+
+        def work(_progress):
+            challenger = get_model_version(store, champion.model_name, int(other["version"]))
+            labels = {**stored_labels(store, champion), **stored_labels(store, challenger)}
+            return compare_served(folder, champion, challenger, labels)
+
+        def shown(result) -> None:
+            kind = "shadow, same rows" if result.mode == "shadow" else "split, each its own rows"
+            self._show_result(
+                f"{result.champion.label} {result.metric} {result.champion_score:.4g} "
+                f"({result.champion_rows:,} labelled rows) vs {result.challenger.label} "
+                f"{result.challenger_score:.4g} ({result.challenger_rows:,}), {kind}. "
+                + result.verdict,
+                ok=True,
+            )
+
+        self._start_ab(work, shown, f"Comparing the versions served by {deployment.path}…")
+
+    def ask_rewrite(self, action: str) -> None:
+        deployment = self.selected()
+        if deployment is None:
+            return
+        parent = QFileDialog.getExistingDirectory(
+            self, "Write the new bundle into folder", str(Path(deployment.path).parent)
+        )
+        if parent:
+            self.rewrite(deployment, action, Path(parent))
+
+    def rewrite(self, deployment: Deployment, action: str, parent: Path) -> None:
+        from modelyard.deploy.promote import kept_version, rewrite_bundle
+
+        store, bundle = self.store, Path(deployment.path)
+
+        def work(_progress):
+            name, keep = kept_version(bundle, action)
+            return rewrite_bundle(store, bundle, action, parent / f"{name}-v{keep}")
+
+        def written(result) -> None:
+            what = "Promoted the challenger" if action == "promote" else "Rolled back"
+            self._show_result(f"{what}: wrote {result.path} (one version).", ok=True)
+            self.refresh()
+
+        self._start_ab(work, written, f"Writing the new bundle from {bundle}…")
+
+    def _start_ab(self, work, on_success, message: str) -> None:
+        self._show_result(message, ok=True)
+        self._ab_task = tasks.start(
+            work,
+            on_success=on_success,
+            on_failure=lambda text: self._show_result(text, ok=False),
+            on_finished=self._ab_finished,
+        )
+        self._selection_changed()
+
+    def _ab_finished(self) -> None:
+        self._ab_task = None
+        self._selection_changed()
+
+
+def _routing(deployment) -> dict | None:
+    """The routing of an A/B or shadow bundle (None for a bundle that serves one version)."""
+    import json
+
+    if deployment is None:
+        return None
+    try:
+        manifest = json.loads((Path(deployment.path) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None  # an archive, or a bundle moved away: nothing to compare
+    routing = manifest.get("routing") if isinstance(manifest, dict) else None
+    if isinstance(routing, dict) and (routing.get("challenger") or routing.get("shadow")):
+        return routing
+    return None
