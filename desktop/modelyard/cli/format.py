@@ -45,9 +45,7 @@ def run_detail(run: Run) -> str:
         lines.append(f"  duration {run.duration_s:.1f} s")
     if run.resource:
         lines.append(f"  worker   {run.resource.replace('gpu:', 'GPU ')}")
-    if run.metrics:
-        lines.append("  metrics")
-        lines += [f"    {k:<14} {v:.6g}" for k, v in run.metrics.items()]
+    lines += quality_lines(run)
     if run.tags:
         lines.append(f"  tags     {', '.join(f'{k}={v}' for k, v in run.tags.items())}")
     if run.notes:
@@ -65,6 +63,41 @@ def run_detail(run: Run) -> str:
     if run.error:
         lines.append("  error    " + run.error.replace("\n", "\n           "))
     return "\n".join(lines)
+
+
+def quality_lines(run: Run) -> list[str]:
+    """The run's scores: the training part's (CV mean ± std, or the MLP's validation split)
+    beside the holdout's, which is scored once; then every other metric."""
+    validation = (run.signature or {}).get("validation") or {}
+    selection, holdout = validation.get("selection"), validation.get("holdout")
+    shown: set[str] = set()
+    lines: list[str] = []
+    if selection and holdout:
+        fold_hash = selection.get("fold_sha256")
+        lines.append(
+            f"  selection {selection['text']} on {holdout['training_rows']:,} training rows"
+            + (f" (folds sha256 {fold_hash[:12]})" if fold_hash else "")
+        )
+        lines.append(
+            f"  holdout   {holdout['rows']:,} rows ({holdout['fraction']:.0%}, seed "
+            f"{holdout['seed']}{', stratified' if holdout.get('stratified') else ''}), "
+            "scored once by the final model"
+        )
+        head = "CV mean ± std" if selection["method"] == "cross-validation" else "validation"
+        rows = []
+        for key, stats in selection["summary"].items():
+            spread = f" ± {stats['std']:.3g}" if stats.get("std") is not None else ""
+            value = run.metrics.get(key)
+            rows.append(
+                (key, f"{stats['mean']:.4g}{spread}", "" if value is None else f"{value:.4g}")
+            )
+            shown.update({key, f"cv_{key}", f"cv_{key}_std", f"val_best_{key}"})
+        lines += ["    " + line for line in table(("metric", head, "holdout"), rows).splitlines()]
+    rest = {k: v for k, v in run.metrics.items() if k not in shown}
+    if rest:
+        lines.append("  metrics" if not shown else "  other metrics")
+        lines += [f"    {k:<14} {v:.6g}" for k, v in rest.items()]
+    return lines
 
 
 def _source_text(run: Run) -> str:

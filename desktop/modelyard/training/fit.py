@@ -1,4 +1,5 @@
-"""Fitting one run: split, build the preprocessing pipeline, train, measure."""
+"""Fitting one run: split, build the preprocessing pipeline, cross-validate on the training
+part, train, score the holdout once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from modelyard.errors import InvalidInputError
 from modelyard.registry.runtime import CATEGORICAL_KINDS, NUMERIC_KINDS, prepare_features
 from modelyard.store.entities import Run
 from modelyard.training.trainers import get_trainer
+from modelyard.training.validation import (
+    VALIDATION_PREFIX,
+    cross_validate,
+    index_hash,
+    plan_folds,
+    selection_metrics,
+)
 
 TEST_FRACTION = 0.2
 
@@ -76,9 +84,20 @@ def build_pipeline(run: Run, inputs: list[dict[str, Any]]):
 
 
 def score(task: str, model, x, y) -> dict[str, float]:
+    predicted = model.predict(x)
+    classes = getattr(model, "classes_", [])
+    proba = None
+    if task == "classification" and len(classes) == 2 and hasattr(model, "predict_proba"):
+        proba = model.predict_proba(x)[:, 1]
+    return score_predictions(task, y, predicted, proba)
+
+
+def score_predictions(task: str, y, predicted, positive_proba=None) -> dict[str, float]:
+    """The run metrics from predictions (and, for two classes, the second class's
+    probability): the same figures for cross-validation folds, validation splits and holdout."""
+    import pandas as pd
     from sklearn import metrics
 
-    predicted = model.predict(x)
     if task == "regression":
         return {
             "r2": float(metrics.r2_score(y, predicted)),
@@ -89,9 +108,8 @@ def score(task: str, model, x, y) -> dict[str, float]:
         "accuracy": float(metrics.accuracy_score(y, predicted)),
         "f1_macro": float(metrics.f1_score(y, predicted, average="macro")),
     }
-    classes = getattr(model, "classes_", [])
-    if len(classes) == 2 and hasattr(model, "predict_proba") and y.nunique() == 2:
-        values["roc_auc"] = float(metrics.roc_auc_score(y, model.predict_proba(x)[:, 1]))
+    if positive_proba is not None and pd.Series(y).nunique() == 2:
+        values["roc_auc"] = float(metrics.roc_auc_score(y, positive_proba))
     # A metric that is undefined on this test set (NaN) is left out rather than stored.
     return {k: v for k, v in values.items() if math.isfinite(v)}
 
@@ -145,16 +163,53 @@ def fit_run(
     )
     model = build_pipeline(run, inputs)
     estimator = model.steps[-1][1]
-    if hasattr(estimator, "on_epoch"):
+    epoch_based = hasattr(estimator, "on_epoch")
+    values: dict[str, float] = {}
+    record: dict[str, Any] | None = None
+    if not epoch_based:  # the MLP selects on its own validation split instead (below)
+        started = time.perf_counter()
+        plan = plan_folds(y_train, run.task, run.seed)
+        record = cross_validate(
+            lambda: build_pipeline(run, inputs), run.task, x_train, y_train, plan, score
+        )
+        values.update(selection_metrics(record))
+        values["cv_seconds"] = time.perf_counter() - started
+    else:
         estimator.on_epoch = on_epoch
     started = time.perf_counter()
     model.fit(x_train, y_train)
+    train_seconds = time.perf_counter() - started
     if hasattr(estimator, "export"):  # keep the trained network, not the PyTorch trainer
         model.steps[-1] = (model.steps[-1][0], estimator.export())
         device = getattr(estimator, "device_", None)
-    values = score(run.task, model, x_test, y_test)
-    values["train_seconds"] = time.perf_counter() - started
+        validation = getattr(estimator, "validation_", None)
+        if validation is not None:  # rows carved from the training part, never the holdout
+            truth, predicted, proba = validation
+            scored = score_predictions(run.task, truth, predicted, proba)
+            values.update({f"{VALIDATION_PREFIX}{k}": v for k, v in scored.items()})
+            record = {
+                "method": "validation split",
+                "fraction": estimator.validation_fraction,
+                "rows": int(len(truth)),
+                "seed": run.seed,
+                "text": f"{len(truth)} validation rows carved from the training part, "
+                f"seed {run.seed}",
+                "summary": {k: {"mean": v, "std": None, "folds": 1} for k, v in scored.items()},
+            }
+    values.update(score(run.task, model, x_test, y_test))  # the holdout, scored once
+    values["train_seconds"] = train_seconds
     signature = {"inputs": inputs, "target": run.target, "task": run.task}
+    signature["validation"] = {
+        "selection": record,
+        "holdout": {
+            "fraction": TEST_FRACTION,
+            "rows": int(len(y_test)),
+            "training_rows": int(len(y_train)),
+            "seed": run.seed,
+            "stratified": stratify is not None,
+            "rows_sha256": index_hash(x_test.index),
+        },
+    }
     if hasattr(estimator, "export"):
         signature["trained_on"] = {"device": device, "epochs": estimator.epochs_run_}
     if run.task == "classification":
