@@ -45,6 +45,7 @@ def run_detail(run: Run) -> str:
         lines.append(f"  duration {run.duration_s:.1f} s")
     if run.resource:
         lines.append(f"  worker   {run.resource.replace('gpu:', 'GPU ')}")
+    lines += feature_lines(run)
     lines += quality_lines(run)
     if run.tags:
         lines.append(f"  tags     {', '.join(f'{k}={v}' for k, v in run.tags.items())}")
@@ -63,6 +64,30 @@ def run_detail(run: Run) -> str:
     if run.error:
         lines.append("  error    " + run.error.replace("\n", "\n           "))
     return "\n".join(lines)
+
+
+def feature_lines(run: Run) -> list[str]:
+    """What the model learned from: its input columns (a date column with the parts it was
+    expanded into), then every column it did not use and why."""
+    signature = run.signature or {}
+    inputs = signature.get("inputs")
+    if not inputs:
+        return []
+    plain = [c["name"] + (" (date)" if c["kind"] == "datetime" else "") for c in inputs]
+    lines = [
+        f"  features {len(inputs)} column{'s' if len(inputs) != 1 else ''}: {', '.join(plain)}"
+    ]
+    for c in inputs:
+        if c["kind"] == "datetime":
+            lines.append(
+                f"    {c['name']} (date) → {', '.join(c['parts'])} "
+                f"(elapsed days since {c['origin'][:19]})"
+            )
+    unused = signature.get("unused") or []
+    if unused:
+        lines.append("  not used")
+        lines += [f"    {c['name']:<14} {c['reason']}" for c in unused]
+    return lines
 
 
 def quality_lines(run: Run) -> list[str]:

@@ -170,7 +170,7 @@ def _first_row(store: Store, version: ModelVersion) -> dict[str, Any] | None:
         return None
     if frame.empty or len(frame.columns) != len(names):
         return None
-    row = json.loads(frame.to_json(orient="records"))[0]
+    row = json.loads(frame.to_json(orient="records", date_format="iso"))[0]
     texts = [str(v) for v in row.values()] + list(row)
     if any(ch in text for text in texts for ch in "',\\\n\r\""):
         return None  # keep the README's shell lines and CSV example unbroken

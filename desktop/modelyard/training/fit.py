@@ -9,7 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from modelyard.errors import InvalidInputError
-from modelyard.registry.runtime import CATEGORICAL_KINDS, NUMERIC_KINDS, prepare_features
+from modelyard.registry.runtime import (
+    CATEGORICAL_KINDS,
+    DATETIME_KIND,
+    NUMERIC_KINDS,
+    date_input,
+    model_columns,
+    prepare_features,
+)
 from modelyard.store.entities import Run
 from modelyard.training.trainers import get_trainer
 from modelyard.training.validation import (
@@ -23,21 +30,42 @@ from modelyard.training.validation import (
 TEST_FRACTION = 0.2
 
 
-def feature_inputs(run: Run, ignored: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """The columns a model learns from: numbers and categories, never the target, an ID or a
-    column whose role is `ignored` (R's row names, unless the review made them a feature).
+def column_uses(run: Run, ignored: frozenset[str] = frozenset()):
+    """(inputs, unused): the columns a model learns from — numbers, categories, and dates
+    (expanded into parts at training) — and every other column with the reason it is left out.
 
-    An integer column with a different value in every row is an identifier, not a measure.
+    An integer column with a different value in every row is an identifier, not a measure; a
+    column with one value everywhere tells the model nothing.
     """
     n_rows = run.dataset.n_rows
-    return [
-        {"name": c.name, "kind": c.kind}
-        for c in run.dataset.columns
-        if c.name != run.target
-        and c.name not in ignored
-        and c.kind in NUMERIC_KINDS + CATEGORICAL_KINDS
-        and not (c.kind == "integer" and n_rows > 20 and c.n_unique == n_rows)
-    ]
+    inputs, unused = [], []
+    for c in run.dataset.columns:
+        reason = None
+        if c.name == run.target:
+            reason = "the target"
+        elif c.name in ignored:
+            reason = "ignored: its role is set to ignore"
+        elif c.n_unique <= 1:
+            reason = "constant: one value (or none) in every row"
+        elif c.kind == "integer" and n_rows > 20 and c.n_unique == n_rows:
+            reason = "ID-like: a different whole number in every row"
+        elif c.kind == "text":
+            reason = (
+                "ID-like: a different value in every row"
+                if c.n_unique == n_rows
+                else "text: too many distinct values to use as a category"
+            )
+        elif c.kind not in NUMERIC_KINDS + CATEGORICAL_KINDS + (DATETIME_KIND,):
+            reason = f"{c.kind}: a kind the trainers do not take"
+        if reason is None:
+            inputs.append({"name": c.name, "kind": c.kind})
+        elif c.name != run.target:
+            unused.append({"name": c.name, "kind": c.kind, "reason": reason})
+    return inputs, unused
+
+
+def feature_inputs(run: Run, ignored: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    return column_uses(run, ignored)[0]
 
 
 def build_pipeline(run: Run, inputs: list[dict[str, Any]]):
@@ -46,8 +74,9 @@ def build_pipeline(run: Run, inputs: list[dict[str, Any]]):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    numeric = [c["name"] for c in inputs if c["kind"] in NUMERIC_KINDS]
-    categorical = [c["name"] for c in inputs if c["kind"] in CATEGORICAL_KINDS]
+    columns = model_columns(inputs)  # a date column as its expanded parts
+    numeric = [name for name, kind in columns if kind in NUMERIC_KINDS]
+    categorical = [name for name, kind in columns if kind in CATEGORICAL_KINDS]
     transformers = []
     if numeric:
         transformers.append(
@@ -126,12 +155,16 @@ def fit_run(
     """
     from sklearn.model_selection import train_test_split
 
-    inputs = feature_inputs(run, ignored)
+    inputs, unused = column_uses(run, ignored)
+    frame = frame[frame[run.target].notna()]
+    for i, column in enumerate(inputs):  # a date's parts and origin come from training rows
+        if column["kind"] == DATETIME_KIND:
+            inputs[i] = date_input(column["name"], frame[column["name"]])
     if not inputs:
         raise InvalidInputError(
-            f"{run.dataset.label} has no numeric or categorical column besides '{run.target}'."
+            f"{run.dataset.label} has no numeric, categorical or date column besides "
+            f"'{run.target}'."
         )
-    frame = frame[frame[run.target].notna()]
     if len(frame) < 10:
         raise InvalidInputError(
             f"Only {len(frame)} rows have a value in '{run.target}'; at least 10 are needed."
@@ -198,7 +231,7 @@ def fit_run(
             }
     values.update(score(run.task, model, x_test, y_test))  # the holdout, scored once
     values["train_seconds"] = train_seconds
-    signature = {"inputs": inputs, "target": run.target, "task": run.task}
+    signature = {"inputs": inputs, "target": run.target, "task": run.task, "unused": unused}
     signature["validation"] = {
         "selection": record,
         "holdout": {
