@@ -23,6 +23,25 @@ def metrics_text(metrics: dict[str, float]) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in metrics.items())
 
 
+def finished_text(run: Run) -> str:
+    """One line for a finished run: holdout scores first, then the training part's."""
+    selection = ((run.signature or {}).get("validation") or {}).get("selection") or {}
+    summary = selection.get("summary") or {}
+    holdout = {k: v for k, v in run.metrics.items() if k in summary}
+    if not holdout:
+        return f"Run {run.id} finished: {metrics_text(run.metrics)}"
+    std = selection["method"] == "cross-validation"
+    trained = ", ".join(
+        f"{k} {stats['mean']:.4g}" + (f" ± {stats['std']:.2g}" if std else "")
+        for k, stats in summary.items()
+    )
+    how = "cross-validated" if std else "validation split"
+    return (
+        f"Run {run.id} finished: {metrics_text(holdout)} (holdout, scored once); "
+        f"{how}: {trained} ({selection['text']})"
+    )
+
+
 def run_detail(run: Run) -> str:
     lines = [
         f"Run {run.id}: {run.status}" + (f" — {run.name}" if run.name else ""),

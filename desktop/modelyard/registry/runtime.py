@@ -135,6 +135,11 @@ def prepare_features(frame: pd.DataFrame, inputs: list[dict[str, Any]]) -> pd.Da
 
 
 def _numeric(name: str, values: pd.Series) -> pd.Series:
+    if values.dtype.kind in "iuf":  # already numbers: nothing to check value by value
+        numbers = values.astype("float64")
+        if np.isinf(numbers.to_numpy()).any():
+            raise InputError(f"column '{name}' must be a finite number")
+        return numbers
     if values.map(lambda v: isinstance(v, bool | list | dict)).any():
         raise InputError(f"column '{name}' must be numeric")
     try:

@@ -365,3 +365,22 @@ class MonitoringFeedback(Base):
     row_id: Mapped[str] = mapped_column(String(100))
     label: Mapped[Any] = mapped_column(JSON, nullable=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelEvaluation(Base):
+    """One evaluation of a model version as it was shown: metrics with their intervals,
+    slices by the columns asked for, feature importance and explanations (the model card and
+    slice-gap alerts read these)."""
+
+    __tablename__ = "model_evaluations"
+    __table_args__ = (Index("ix_model_evaluations_version", "model_version_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE")
+    )
+    data_label: Mapped[str] = mapped_column(Text)
+    n_rows: Mapped[int]
+    task: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

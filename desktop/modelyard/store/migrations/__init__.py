@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 SCRIPT_LOCATION = Path(__file__).parent
 
 
