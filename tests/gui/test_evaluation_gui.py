@@ -30,6 +30,12 @@ def test_evaluate_then_compare_and_promote(window, qtbot, store, churn, finished
     assert page.worst_table.rowCount() == 20 and page.importance_table.rowCount() == 8
     assert page.slice_table.rowCount() == 5  # three contracts, two senior groups
     assert "demographic parity difference" in page.slice_note.text()
+    assert page.shap_table.rowCount() == 8 and page.beeswarm_points > 0
+    assert "LinearExplainer" in page.shap_note.text()
+    page.worst_table.selectRow(0)
+    page.explain_button.click()
+    qtbot.waitUntil(lambda: page.explain_task is None, timeout=60000)
+    assert page.single_explanation is not None and "= expected" in page.row_explanation.text()
     roc = page.plots["roc"]
     assert roc.isVisibleTo(page.charts) and len(roc.listDataItems()) == 2
     assert not page.promote_button.isEnabled()

@@ -46,7 +46,7 @@ def test_the_rows_are_predicted_once_for_every_section(store, version, monkeypat
     calls = wrapped["model"].calls
     # one pass over the 400 holdout rows; the 8 columns × 3 shuffles are one stacked call
     assert calls == [("predict_proba", 400), ("predict", 400 * 8 * 3)]
-    assert [p[0] for p in parts] == ["metrics", "curves", "worst", "intervals", "importance"]
+    assert [p[0] for p in parts] == ["metrics", "curves", "worst", "intervals", "importance", "explanations"]
     assert parts[0] == ("metrics", False)  # streamed before the importance was computed
     assert result.importance_note == (
         "permutation importance: drop in accuracy on 400 of 400 rows, 3 shuffles per column"

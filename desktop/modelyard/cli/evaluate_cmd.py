@@ -53,6 +53,20 @@ def evaluation_text(result) -> str:
             )
         )
         lines.append(result.importance_note)
+    shap = result.explanations
+    if shap.get("mean_abs"):
+        lines.append("")
+        lines.append(
+            f"SHAP: {shap['method']}, explains the {shap['output']} "
+            f"(expected {shap['expected']:.4g}); {shap['rows']:,} of {shap['of_rows']:,} rows "
+            f"in {shap['seconds']:.2f} s"
+        )
+        lines.append(
+            table(("feature", "mean |SHAP|"), [(n, _fmt(v)) for n, v in shap["mean_abs"][:10]])
+        )
+    elif shap.get("note"):
+        lines.append("")
+        lines.append(shap["note"])
     for sliced in result.slices:
         lines.append("")
         lines += slice_lines(sliced)

@@ -39,6 +39,8 @@ class Evaluation:
     intervals_note: str = ""
     worst: list[dict[str, Any]] = field(default_factory=list)
     slices: list[dict[str, Any]] = field(default_factory=list)
+    explanations: dict[str, Any] = field(default_factory=dict)  # SHAP: global summary
+    features: Any = None  # the prepared rows (a DataFrame), for explaining one of them
     truth: Any = None  # the rows' actual values and the model's predictions (numpy arrays),
     predicted: Any = None  # kept for paired comparisons
 
@@ -52,6 +54,9 @@ class Evaluation:
             "importance": [list(t) for t in self.importance[:30]],
             "importance_note": self.importance_note,
             "slices": self.slices,
+            "explanations": {
+                k: (v[:30] if k == "mean_abs" else v) for k, v in self.explanations.items()
+            },
         }
 
 
@@ -130,7 +135,7 @@ def dataset_rows(store: Store, version: ModelVersion, dataset_ref: str):
     return frame, y, data.label
 
 
-SECTIONS = ("metrics", "curves", "worst", "intervals", "slices", "importance")
+SECTIONS = ("metrics", "curves", "worst", "intervals", "slices", "importance", "explanations")
 IMPORTANCE_REPEATS = 3
 RESAMPLES = 200
 PREDICT_CHUNK = 100_000  # rows per predict call when scoring stacked permutations
@@ -200,7 +205,38 @@ def score_rows(
     if "importance" in sections and len(x) >= 2:
         _importance(result, model, x)
         done("importance", result)
+    result.features = x
+    if "explanations" in sections and len(x) >= 2:
+        _explanations(result, model, x)
+        done("explanations", result)
     return result
+
+
+def _explanations(result: Evaluation, model, x) -> None:
+    """SHAP's global summary; a model SHAP cannot read gets a note instead of a failure."""
+    try:
+        from modelyard.registry.explain import global_summary
+
+        result.explanations = global_summary(model, x, result.task, result.classes)
+    except ImportError:
+        result.explanations = {"note": "install shap (modelyard[explain]) for SHAP explanations"}
+    except Exception as exc:  # noqa: BLE001 - explanations are extra; the rest stands
+        result.explanations = {"note": f"SHAP could not explain this model ({exc})"}
+
+
+def explain_prediction(store: Store, result: Evaluation, row: str) -> dict[str, Any]:
+    """The SHAP explanation of one evaluated row (by its label in the worst-predictions
+    table), against the evaluated rows as background."""
+    from modelyard.registry.explain import explain_one
+    from modelyard.registry.service import load_model
+
+    features = result.features
+    matches = [i for i, label in enumerate(features.index) if str(label) == str(row)]
+    if not matches:
+        raise InvalidInputError(f"Row {row} is not among the evaluated rows.")
+    model = load_model(store, result.version)
+    one = features.iloc[matches[0] : matches[0] + 1]
+    return explain_one(model, one, result.task, result.classes, background=features)
 
 
 def _predict(result: Evaluation, model, x, y):
@@ -447,7 +483,14 @@ def evaluate(
     else:
         frame, y, label = holdout_rows(store, version)
     progress.report(0.2, f"Evaluating {version.label} on {label}")
-    fractions = {"metrics": 0.4, "curves": 0.5, "worst": 0.55, "intervals": 0.6, "slices": 0.65}
+    fractions = {
+        "metrics": 0.4,
+        "curves": 0.5,
+        "worst": 0.55,
+        "intervals": 0.6,
+        "slices": 0.65,
+        "importance": 0.8,
+    }
 
     def part(section: str, result: Evaluation) -> None:
         if on_part is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -93,7 +94,28 @@ class EvaluationPage(Page):
         self.tabs.addTab(per_class, "Per class")
         self.tabs.addTab(self.charts, "Curves")
         self.tabs.addTab(importance, "Feature importance")
-        self.tabs.addTab(self.worst_table, "Worst predictions")
+        worst = QWidget()
+        worst_layout = QVBoxLayout(worst)
+        self.explain_button = QPushButton("Explain selected prediction")
+        self.explain_button.clicked.connect(self.explain_selected)
+        self.row_explanation = QLabel(
+            "Select a row and press Explain to see how each column moved its prediction (SHAP)."
+        )
+        self.row_explanation.setWordWrap(True)
+        self.row_explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        worst_layout.addWidget(self.worst_table, 1)
+        worst_layout.addWidget(self.explain_button)
+        worst_layout.addWidget(self.row_explanation)
+        self.tabs.addTab(worst, "Worst predictions")
+        self.shap_note = QLabel("SHAP values appear here after an evaluation.")
+        self.shap_note.setWordWrap(True)
+        self.shap_table = make_table(("Feature", "Mean |SHAP|"))
+        self.shap_box = QWidget()
+        self.shap_layout = QVBoxLayout(self.shap_box)
+        self.shap_layout.addWidget(self.shap_note)
+        self.shap_layout.addWidget(self.shap_table, 1)
+        self.beeswarm = None
+        self.tabs.addTab(self.shap_box, "Explanations")
         self.slice_table = make_table(("Column", "Group", "Rows"))
         self.slice_note = QLabel("Name columns in Slice by to score every group of them.")
         self.slice_note.setWordWrap(True)
@@ -112,6 +134,9 @@ class EvaluationPage(Page):
         self._wanted: int | None = None
         self.task: tasks.Task | None = None
         self.result: Any = None
+        self.single_explanation: Any = None
+        self.explain_task: tasks.Task | None = None
+        self.beeswarm_points = 0
         self.partial: Any = None  # the sections computed so far, shown while the rest runs
         self._shown_partial: Any = None
         self.parts_shown: list[str] = []  # sections in the order they reached the page
@@ -297,6 +322,81 @@ class EvaluationPage(Page):
         rows = [[w.get(k) for k in keys] for w in result.worst]
         fill_table(self.worst_table, rows, list(range(len(rows))), select_first=False)
         self._show_slices(result)
+        self._show_explanations(result)
+
+    def _show_explanations(self, result) -> None:
+        shap = result.explanations
+        if not shap.get("mean_abs"):
+            self.shap_note.setText(
+                shap.get("note")
+                or ("Computing SHAP values…" if self.task is not None else "No explanations.")
+            )
+            fill_table(self.shap_table, [], [])
+            return
+        self.shap_note.setText(
+            f"{shap['method']} explains the {shap['output']} (expected {shap['expected']:.4g}): "
+            f"{shap['rows']:,} of {shap['of_rows']:,} rows in {shap['seconds']:.2f} s. Each dot "
+            "is a row: left lowers the output, right raises it; red is a high value of the "
+            "column, blue a low one."
+        )
+        rows = [(n, _fmt(v)) for n, v in shap["mean_abs"]]
+        fill_table(self.shap_table, rows, list(range(len(rows))), select_first=False)
+        self._draw_beeswarm(shap["beeswarm"])
+
+    def _draw_beeswarm(self, swarm) -> None:
+        import numpy as np
+        import pyqtgraph as pg
+
+        if self.beeswarm is None:
+            self.beeswarm = pg.PlotWidget(background="w")
+            self.beeswarm.setMinimumHeight(220)
+            self.beeswarm.showGrid(x=True, alpha=0.3)
+            self.beeswarm.setLabel("bottom", "SHAP value")
+            self.shap_layout.insertWidget(1, self.beeswarm, 2)
+        plot = self.beeswarm
+        plot.clear()
+        plot.addLine(x=0, pen=pg.mkPen("#999"))
+        rng = np.random.default_rng(0)
+        spots = []
+        for level, feature in enumerate(reversed(swarm)):
+            for value, scaled in zip(feature["shap"], feature["value"], strict=True):
+                colour = pg.mkColor(int(255 * scaled), 60, int(255 * (1 - scaled)))
+                y = level + float(rng.uniform(-0.3, 0.3))
+                spots.append({"pos": (value, y), "brush": colour, "pen": None, "size": 5})
+        plot.addItem(pg.ScatterPlotItem(spots=spots))
+        plot.getAxis("left").setTicks([[(i, f["column"]) for i, f in enumerate(reversed(swarm))]])
+        self.beeswarm_points = len(spots)
+
+    def explain_selected(self) -> None:
+        from modelyard.gui.widgets import selected_key
+
+        result = self.result if self.result is not None else None
+        if result is None or hasattr(result, "challenger") or not result.worst:
+            self.row_explanation.setText("Evaluate a version (without a champion) first.")
+            return
+        key = selected_key(self.worst_table)
+        index = 0 if key is None else int(key)
+        row = result.worst[index]["row"]
+        store = self.store
+
+        def work(_progress):
+            from modelyard.registry.evaluation import explain_prediction
+
+            return explain_prediction(store, result, row)
+
+        def show(single) -> None:
+            from modelyard.registry.explain import explanation_text
+
+            self.single_explanation = single
+            self.row_explanation.setText(f"Row {row}: " + explanation_text(single))
+
+        self.row_explanation.setText(f"Explaining row {row}…")
+        self.explain_task = tasks.start(
+            work,
+            on_success=show,
+            on_failure=self.row_explanation.setText,
+            on_finished=lambda: setattr(self, "explain_task", None),
+        )
 
     def _show_slices(self, result) -> None:
         from modelyard.cli.evaluate_cmd import slice_lines
