@@ -202,6 +202,9 @@ def _write_contents(store: Store, version: ModelVersion, folder: Path, onnx: boo
         if result.supported:
             (folder / "model.onnx").write_bytes(result.data)
     write_text_files(version, folder, (folder / "model.onnx").exists(), _first_row(store, version))
+    from modelyard.registry.card import write_card
+
+    write_card(store, version, folder)  # MODEL_CARD.md and .html: the governance record
     return outcome
 
 

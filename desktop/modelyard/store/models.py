@@ -384,3 +384,17 @@ class ModelEvaluation(Base):
     task: Mapped[str] = mapped_column(String(20))
     result: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelCardNote(Base):
+    """What the user writes on a version's model card: its intended use and known limits."""
+
+    __tablename__ = "model_card_notes"
+
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    intended_use: Mapped[str | None] = mapped_column(Text, nullable=True)
+    limitations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
 """quality: stored model evaluations (metrics, intervals, slices, importance, explanations)
+and the notes a user writes on a model card (intended use, limitations)
 
 Revision ID: 0009
 Revises: 0008
@@ -30,8 +31,19 @@ def upgrade() -> None:
     op.create_index(
         "ix_model_evaluations_version", "model_evaluations", ["model_version_id", "created_at"]
     )
+    op.create_table(
+        "model_card_notes",
+        sa.Column("model_version_id", sa.Integer(), nullable=False),
+        sa.Column("intended_use", sa.Text(), nullable=True),
+        sa.Column("limitations", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["model_version_id"], ["model_versions.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("model_version_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("model_card_notes")
     op.drop_index("ix_model_evaluations_version", table_name="model_evaluations")
     op.drop_table("model_evaluations")
