@@ -133,3 +133,14 @@ def test_top_trials_within_cv_noise_are_flagged(store, churn, monkeypatch):
     lines = summary(store, sweep)
     assert lines[0] == "Best: trial 0 (run 1), knn — f1_macro CV 0.9706 ± 0.02, holdout 0.9706"
     assert "top 2 trials (0, 1) are within the CV noise (± 0.02)" in lines[1]
+
+
+def test_evaluation_recreates_exactly_the_holdout_the_run_recorded(store, finished_run):
+    from modelyard.registry.evaluation import holdout_rows
+    from modelyard.registry.service import register
+    from modelyard.training.validation import index_hash
+
+    version = register(store, finished_run.id, "churn")
+    frame, _y, _label = holdout_rows(store, version)
+    recorded = finished_run.signature["validation"]["holdout"]
+    assert len(frame) == recorded["rows"] and index_hash(frame.index) == recorded["rows_sha256"]
