@@ -46,9 +46,15 @@ def test_regression_and_linear_models_add_up_too(store, churn):
     assert found["values"].sum(axis=1) + found["expected"] == pytest.approx(log_odds, abs=1e-6)
 
 
-def test_an_evaluation_explains_globally_and_row_by_row(store, churn):
+def test_an_evaluation_explains_globally_and_row_by_row(store, churn, monkeypatch):
+    import modelyard.registry.explain as explain
+
     run = train_in_process(store, churn, kind="random_forest", params={"n_estimators": 10})
     version = register(store, run.id, "forest")
+    monkeypatch.setattr(explain, "TIME_BUDGET_S", 0.0)  # out of time after the first chunk
+    hurried = evaluate(store, version, sections=("metrics", "explanations")).explanations
+    assert (hurried["rows"], hurried["of_rows"]) == (explain.CHUNK_ROWS, 400)
+    monkeypatch.setattr(explain, "TIME_BUDGET_S", 1e9)
     result = evaluate(store, version, sections=("metrics", "worst", "explanations"))
     shap = result.explanations
     assert (shap["rows"], shap["of_rows"]) == (200, 400)  # a bounded sample, stated

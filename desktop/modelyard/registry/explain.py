@@ -24,6 +24,8 @@ AGNOSTIC_ROWS = 20  # the permutation explainer costs a predict per row, step an
 BACKGROUND_ROWS = 100  # the rows "expected" averages over (linear models)
 AGNOSTIC_BACKGROUND_ROWS = 10
 BEESWARM_FEATURES = 10
+TIME_BUDGET_S = 1.0  # the global summary stops adding rows (in chunks) once it took this long
+CHUNK_ROWS = 25
 TREE_KINDS = (
     "RandomForestClassifier",
     "RandomForestRegressor",
@@ -153,7 +155,20 @@ def global_summary(model, x: pd.DataFrame, task: str, classes: list[Any]) -> dic
     kind = type(model[-1]).__name__ if hasattr(model, "steps") else ""
     limit = EXPLAIN_ROWS if kind in TREE_KINDS + LINEAR_KINDS else AGNOSTIC_ROWS
     sample = x.sample(limit, random_state=0) if len(x) > limit else x
-    found = explain_rows(model, sample, task, classes, background=x)
+    started = time.perf_counter()
+    parts = []
+    for start in range(0, len(sample), CHUNK_ROWS):  # big forests: fewer rows, in budget
+        parts.append(explain_rows(model, sample.iloc[start : start + CHUNK_ROWS], task, classes, x))
+        if time.perf_counter() - started > TIME_BUDGET_S:
+            break
+    found = {
+        **parts[0],
+        "values": np.vstack([p["values"] for p in parts]),
+        "expected": np.concatenate([p["expected"] for p in parts]),
+        "rows": sum(p["rows"] for p in parts),
+        "seconds": time.perf_counter() - started,
+    }
+    sample = sample.iloc[: found["rows"]]
     values = found["values"]
     strength = np.abs(values).mean(axis=0)
     order = np.argsort(-strength, kind="stable")
