@@ -163,6 +163,11 @@ def modelyard_side(home: Path, case: dict) -> dict:
         "accuracy": result.metrics["accuracy"],
         "f1_macro": result.metrics["f1_macro"],
         "importance": result.importance_note,
+        "shap": (
+            f"SHAP {result.explanations['method']} on {result.explanations['rows']} rows"
+            if result.explanations.get("rows")
+            else result.explanations.get("note", "no SHAP")
+        ),
         "model_file": model_file,
         "rows_file": rows,
     }
@@ -188,7 +193,7 @@ def main() -> None:
                 f"({ours['rows']:,} rows, accuracy {ours['accuracy']:.4f})"
             )
             print(
-                f"    metrics, per-class, curves, bootstrap intervals, worst rows, {ours['importance']}"
+                f"    metrics, per-class, curves, bootstrap intervals, worst rows, {ours['importance']}; {ours['shap']}"
             )
             if python is None:
                 print(f"  MLflow: not available ({problem}); no comparison.")
