@@ -123,7 +123,11 @@ def modelyard_side(home: Path, case: dict) -> dict:
     from modelyard.registry.evaluation import evaluate, holdout_rows
     from modelyard.registry.service import model_bytes, register
     from modelyard.store import open_store
-    from modelyard.tracking.runs import create_run
+
+    try:  # where trainer runs are created (moved from tracking to training in issue 14)
+        from modelyard.training.jobs import create_run
+    except ImportError:
+        from modelyard.tracking.runs import create_run
     from modelyard.training.worker import train
 
     store = open_store()
