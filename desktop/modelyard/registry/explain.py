@@ -157,9 +157,11 @@ def global_summary(model, x: pd.DataFrame, task: str, classes: list[Any]) -> dic
     sample = x.sample(limit, random_state=0) if len(x) > limit else x
     started = time.perf_counter()
     parts = []
+    warmed = None  # the first chunk also pays SHAP's one-off set-up: the budget starts after it
     for start in range(0, len(sample), CHUNK_ROWS):  # big forests: fewer rows, in budget
         parts.append(explain_rows(model, sample.iloc[start : start + CHUNK_ROWS], task, classes, x))
-        if time.perf_counter() - started > TIME_BUDGET_S:
+        warmed = warmed or time.perf_counter()
+        if time.perf_counter() - warmed >= TIME_BUDGET_S:
             break
     found = {
         **parts[0],

@@ -352,6 +352,8 @@ class EvaluationPage(Page):
             self.beeswarm.setMinimumHeight(220)
             self.beeswarm.showGrid(x=True, alpha=0.3)
             self.beeswarm.setLabel("bottom", "SHAP value")
+            self.beeswarm.getAxis("bottom").enableAutoSIPrefix(False)
+            self.beeswarm.getAxis("left").setWidth(130)
             self.shap_layout.insertWidget(1, self.beeswarm, 2)
         plot = self.beeswarm
         plot.clear()
@@ -364,7 +366,10 @@ class EvaluationPage(Page):
                 y = level + float(rng.uniform(-0.3, 0.3))
                 spots.append({"pos": (value, y), "brush": colour, "pen": None, "size": 5})
         plot.addItem(pg.ScatterPlotItem(spots=spots))
-        plot.getAxis("left").setTicks([[(i, f["column"]) for i, f in enumerate(reversed(swarm))]])
+        plot.getAxis("left").setTicks(
+            [[(i, f["column"]) for i, f in enumerate(reversed(swarm))], []]
+        )
+        plot.setYRange(-0.6, len(swarm) - 0.4, padding=0)
         self.beeswarm_points = len(spots)
 
     def explain_selected(self) -> None:
