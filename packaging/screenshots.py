@@ -94,7 +94,7 @@ class Driver:
         return list_datasets(self.store)[0].versions[-1]
 
     def train(self, dataset, kind: str, params: dict, seed: int = 0):
-        from modelyard.tracking.runs import create_run
+        from modelyard.training.jobs import create_run
 
         run = create_run(self.store, dataset, "churn", kind, params, seed=seed)
         self.window.start_run(run)

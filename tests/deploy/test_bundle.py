@@ -12,6 +12,8 @@ from tests.deploy.helpers import load_serving_module
 EXPECTED_FILES = {
     "Dockerfile",
     "MLmodel",
+    "MODEL_CARD.html",
+    "MODEL_CARD.md",
     "README.md",
     "docker-compose.yml",
     "kubernetes.yaml",

@@ -13,10 +13,14 @@ def test_evaluate_then_compare_and_promote(window, qtbot, store, churn, finished
     page = window.evaluation_page
     assert window.stack.currentWidget() is page
     assert page.version_box.currentText() == "churn v1"
+    page.slice_edit.setText("contract, senior")
     page.evaluate_button.click()
     assert not page.evaluate_button.isEnabled()  # the work is in the background
     qtbot.waitUntil(lambda: page.task is None, timeout=60000)
-    assert "churn v1 on holdout of customer_churn:1 (seed 0): 400 rows." == page.verdict.text()
+    assert page.verdict.text().startswith(
+        "churn v1 on holdout of customer_churn:1 (seed 0): 400 rows."
+    )
+    assert page.parts_shown[-1] == "all" and "3 shuffles per column" in page.importance_note.text()
     metrics = {
         page.metrics_table.item(r, 0).text(): page.metrics_table.item(r, 1).text()
         for r in range(page.metrics_table.rowCount())
@@ -24,6 +28,14 @@ def test_evaluate_then_compare_and_promote(window, qtbot, store, churn, finished
     assert metrics["accuracy"] == "0.785" and "log_loss" in metrics and "roc_auc" in metrics
     assert page.class_table.rowCount() == 2 and page.confusion_table.columnCount() == 3
     assert page.worst_table.rowCount() == 20 and page.importance_table.rowCount() == 8
+    assert page.slice_table.rowCount() == 5  # three contracts, two senior groups
+    assert "demographic parity difference" in page.slice_note.text()
+    assert page.shap_table.rowCount() == 8 and page.beeswarm_points > 0
+    assert "LinearExplainer" in page.shap_note.text()
+    page.worst_table.selectRow(0)
+    page.explain_button.click()
+    qtbot.waitUntil(lambda: page.explain_task is None, timeout=60000)
+    assert page.single_explanation is not None and "= expected" in page.row_explanation.text()
     roc = page.plots["roc"]
     assert roc.isVisibleTo(page.charts) and len(roc.listDataItems()) == 2
     assert not page.promote_button.isEnabled()

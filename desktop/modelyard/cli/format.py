@@ -23,6 +23,25 @@ def metrics_text(metrics: dict[str, float]) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in metrics.items())
 
 
+def finished_text(run: Run) -> str:
+    """One line for a finished run: holdout scores first, then the training part's."""
+    selection = ((run.signature or {}).get("validation") or {}).get("selection") or {}
+    summary = selection.get("summary") or {}
+    holdout = {k: v for k, v in run.metrics.items() if k in summary}
+    if not holdout:
+        return f"Run {run.id} finished: {metrics_text(run.metrics)}"
+    std = selection["method"] == "cross-validation"
+    trained = ", ".join(
+        f"{k} {stats['mean']:.4g}" + (f" ± {stats['std']:.2g}" if std else "")
+        for k, stats in summary.items()
+    )
+    how = "cross-validated" if std else "validation split"
+    return (
+        f"Run {run.id} finished: {metrics_text(holdout)} (holdout, scored once); "
+        f"{how}: {trained} ({selection['text']})"
+    )
+
+
 def run_detail(run: Run) -> str:
     lines = [
         f"Run {run.id}: {run.status}" + (f" — {run.name}" if run.name else ""),
@@ -48,9 +67,8 @@ def run_detail(run: Run) -> str:
     if run.where:
         attempts = f", attempt {run.attempts}" if run.attempts > 1 else ""
         lines.append(f"  executed {run.where}{attempts}")
-    if run.metrics:
-        lines.append("  metrics")
-        lines += [f"    {k:<14} {v:.6g}" for k, v in run.metrics.items()]
+    lines += feature_lines(run)
+    lines += quality_lines(run)
     if run.tags:
         lines.append(f"  tags     {', '.join(f'{k}={v}' for k, v in run.tags.items())}")
     if run.notes:
@@ -68,6 +86,65 @@ def run_detail(run: Run) -> str:
     if run.error:
         lines.append("  error    " + run.error.replace("\n", "\n           "))
     return "\n".join(lines)
+
+
+def feature_lines(run: Run) -> list[str]:
+    """What the model learned from: its input columns (a date column with the parts it was
+    expanded into), then every column it did not use and why."""
+    signature = run.signature or {}
+    inputs = signature.get("inputs")
+    if not inputs:
+        return []
+    plain = [c["name"] + (" (date)" if c["kind"] == "datetime" else "") for c in inputs]
+    lines = [
+        f"  features {len(inputs)} column{'s' if len(inputs) != 1 else ''}: {', '.join(plain)}"
+    ]
+    for c in inputs:
+        if c["kind"] == "datetime":
+            lines.append(
+                f"    {c['name']} (date) → {', '.join(c['parts'])} "
+                f"(elapsed days since {c['origin'][:19]})"
+            )
+    unused = signature.get("unused") or []
+    if unused:
+        lines.append("  not used")
+        lines += [f"    {c['name']:<14} {c['reason']}" for c in unused]
+    return lines
+
+
+def quality_lines(run: Run) -> list[str]:
+    """The run's scores: the training part's (CV mean ± std, or the MLP's validation split)
+    beside the holdout's, which is scored once; then every other metric."""
+    validation = (run.signature or {}).get("validation") or {}
+    selection, holdout = validation.get("selection"), validation.get("holdout")
+    shown: set[str] = set()
+    lines: list[str] = []
+    if selection and holdout:
+        fold_hash = selection.get("fold_sha256")
+        lines.append(
+            f"  selection {selection['text']} on {holdout['training_rows']:,} training rows"
+            + (f" (folds sha256 {fold_hash[:12]})" if fold_hash else "")
+        )
+        lines.append(
+            f"  holdout   {holdout['rows']:,} rows ({holdout['fraction']:.0%}, seed "
+            f"{holdout['seed']}{', stratified' if holdout.get('stratified') else ''}), "
+            "scored once by the final model"
+        )
+        head = "CV mean ± std" if selection["method"] == "cross-validation" else "validation"
+        rows = []
+        for key, stats in selection["summary"].items():
+            spread = f" ± {stats['std']:.3g}" if stats.get("std") is not None else ""
+            value = run.metrics.get(key)
+            rows.append(
+                (key, f"{stats['mean']:.4g}{spread}", "" if value is None else f"{value:.4g}")
+            )
+            shown.update({key, f"cv_{key}", f"cv_{key}_std", f"val_best_{key}"})
+        lines += ["    " + line for line in table(("metric", head, "holdout"), rows).splitlines()]
+    rest = {k: v for k, v in run.metrics.items() if k not in shown}
+    if rest:
+        lines.append("  metrics" if not shown else "  other metrics")
+        lines += [f"    {k:<14} {v:.6g}" for k, v in rest.items()]
+    return lines
 
 
 def _source_text(run: Run) -> str:

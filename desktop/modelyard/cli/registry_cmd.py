@@ -1,4 +1,4 @@
-"""`modelyard models …`: list, show, alias, unalias, rollback, audit."""
+"""`modelyard models …`: list, show, alias, unalias, rollback, card, audit."""
 
 from __future__ import annotations
 
@@ -78,6 +78,22 @@ def cmd_models_audit(store, args) -> int:
     return 0
 
 
+def cmd_models_card(store, args) -> int:
+    from pathlib import Path
+
+    from modelyard.registry.aliases import resolve
+    from modelyard.registry.card import model_card, set_notes
+
+    version = resolve(store, args.ref)
+    if args.intended_use is not None or args.limitations is not None:
+        set_notes(store, version, args.intended_use, args.limitations)
+    folder = Path(args.out)
+    stem = f"{version.model_name}-v{version.version}-card"
+    md, page = model_card(store, version).write(folder, stem)
+    print(f"Wrote the model card of {version.label}: {md} and {page}")
+    return 0
+
+
 def add_models_parser(sub) -> None:
     p = sub.add_parser("models", help="registered models: list, show, alias, rollback, audit")
     p.set_defaults(func=cmd_models_list)
@@ -99,6 +115,12 @@ def add_models_parser(sub) -> None:
     a = actions.add_parser("rollback", help="move production back to its previous version")
     a.add_argument("model")
     a.set_defaults(func=cmd_models_rollback)
+    a = actions.add_parser("card", help="write a version's model card as Markdown and HTML")
+    a.add_argument("ref", help="MODEL, MODEL:N or MODEL@ALIAS")
+    a.add_argument("--out", default=".", help="folder for MODEL-vN-card.md and .html")
+    a.add_argument("--intended-use", help="keep this note as the card's intended use")
+    a.add_argument("--limitations", help="keep this note among the card's known limitations")
+    a.set_defaults(func=cmd_models_card)
     a = actions.add_parser("audit", help="every registry change, newest first")
     a.add_argument("model", nargs="?")
     a.add_argument("--limit", type=int, default=100)

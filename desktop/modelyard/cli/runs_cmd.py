@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from modelyard.cli.format import compare_text, metrics_text, run_detail, table
+from modelyard.cli.format import compare_text, finished_text, metrics_text, run_detail, table
 from modelyard.errors import ModelyardError
 
 ACTIONS = ("list", "show", "cancel", "rerun", "compare", "tag", "note", "log", "artifacts")
@@ -23,7 +23,7 @@ def wait_and_report(store, run) -> int:
         )
         return 130
     if run.status == "finished":
-        print(f"Run {run.id} finished: {metrics_text(run.metrics)}")
+        print(finished_text(run))
         return 0
     print(f"Run {run.id} {run.status}: {run.error}", file=sys.stderr)
     return 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from modelyard.cli.format import metrics_text, table
+from modelyard.cli.format import table
 from modelyard.errors import ModelyardError
 
 
@@ -51,34 +51,54 @@ def cmd_sweep(store, args) -> int:
     return _show(store, sweep.id)
 
 
+def trial_rows(sweep, runs) -> list[tuple]:
+    """One row per trial: its selection score (CV mean ± std) and, apart, its holdout score."""
+    from modelyard.training.sweeps import objective
+    from modelyard.training.validation import selection_spread
+
+    rows = []
+    for r in runs:
+        value, spread = objective(sweep, r), selection_spread(r.metrics, sweep.metric)
+        selected = "" if value is None else f"{value:.4g}"
+        if value is not None and spread is not None:
+            selected += f" ± {spread:.2g}"
+        holdout = r.metrics.get(sweep.metric)
+        rows.append(
+            (
+                r.trial,
+                r.id,
+                "pruned" if (r.error or "").startswith("Pruned") else r.status,
+                r.model_kind,
+                ", ".join(f"{k}={v}" for k, v in r.params.items()),
+                selected,
+                "" if holdout is None else f"{holdout:.4g}",
+            )
+        )
+    return rows
+
+
+TRIAL_HEADERS = ("trial", "run", "status", "model", "params", "CV (selects)", "holdout")
+
+
 def _show(store, ref) -> int:
-    from modelyard.training.sweeps import best_trial, get_sweep, trials
+    from modelyard.training.sweeps import get_sweep, summary, trials
 
     sweep = get_sweep(store, ref)
     print(
         f"Sweep {sweep.id}: {sweep.status} — {sweep.sampler}, {sweep.n_trials} trials, "
-        f"{sweep.direction} {sweep.metric} of {sweep.target} on {sweep.dataset}"
+        f"{sweep.direction} cross-validated {sweep.metric} of {sweep.target} on {sweep.dataset}"
     )
     if sweep.error:
         print(f"  error: {sweep.error}")
-    rows = [
-        (
-            r.trial,
-            r.id,
-            "pruned" if (r.error or "").startswith("Pruned") else r.status,
-            r.model_kind,
-            ", ".join(f"{k}={v}" for k, v in r.params.items()),
-            f"{r.metrics[sweep.metric]:.4g}" if sweep.metric in r.metrics else "",
-        )
-        for r in trials(store, sweep.id)
-    ]
+    rows = trial_rows(sweep, trials(store, sweep.id))
     if rows:
-        print(table(("trial", "run", "status", "model", "params", sweep.metric), rows))
-    best = best_trial(store, sweep)
-    if best is not None:
-        print(
-            f"best: trial {best.trial} (run {best.id}), {best.model_kind}: {metrics_text(best.metrics)}"
-        )
+        print(table(TRIAL_HEADERS, rows))
+    for line in summary(store, sweep):
+        print(line)
+    print(
+        "The sweep ranks trials by the CV score on their training part; the holdout column is "
+        "scored once per run and never used to choose."
+    )
     return 0 if sweep.status != "failed" else 1
 
 

@@ -202,7 +202,7 @@ def _first_row(store: Store, version: ModelVersion) -> dict[str, Any] | None:
         return None
     if frame.empty or len(frame.columns) != len(names):
         return None
-    row = json.loads(frame.to_json(orient="records"))[0]
+    row = json.loads(frame.to_json(orient="records", date_format="iso"))[0]
     texts = [str(v) for v in row.values()] + list(row)
     if any(ch in text for text in texts for ch in "',\\\n\r\""):
         return None  # keep the README's shell lines and CSV example unbroken
@@ -255,6 +255,9 @@ def _write_contents(
         if graph is not None:
             (folder / "model.onnx").write_bytes(graph)
     write_text_files(version, folder, (folder / "model.onnx").exists(), _first_row(store, version))
+    from modelyard.registry.card import write_card
+
+    write_card(store, version, folder)  # MODEL_CARD.md and .html: the governance record
     return outcome
 
 

@@ -59,7 +59,13 @@ def render(template: str, values: dict[str, str]) -> str:
 
 
 def example_record(version: ModelVersion) -> dict[str, Any]:
-    samples = {"integer": 1, "float": 0.5, "boolean": True, "categorical": "a"}
+    samples = {
+        "integer": 1,
+        "float": 0.5,
+        "boolean": True,
+        "categorical": "a",
+        "datetime": "2024-05-31",
+    }
     return {c["name"]: samples.get(c["kind"], "a") for c in version.signature.get("inputs", [])}
 
 

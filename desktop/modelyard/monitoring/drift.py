@@ -149,6 +149,8 @@ def _column(
     missing_ref = float(reference.isna().mean()) if len(reference) else 0.0
     missing_cur = float(current.isna().mean())
     base = {"column": name, "missing_reference": missing_ref, "missing_current": missing_cur}
+    if kind == "datetime":  # dates drift as the days they stand for (the model's elapsed time)
+        reference, current, kind = _as_days(reference), _as_days(current), "numeric"
     kind_group = "numeric" if kind == "numeric" else "categorical"
     converted, problem = _as_numbers(current) if kind == "numeric" else _as_labels(current, kind)
     if problem:
@@ -170,6 +172,14 @@ def _column(
     if kind == "numeric":
         return _numeric(base, ref_values, converted, method, thresholds)
     return _categorical(base, ref_values, converted, method, thresholds)
+
+
+def _as_days(values: pd.Series) -> pd.Series:
+    """Dates and times as days since 1970 (text that is no date stays as it was: retyped)."""
+    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    if (stamps.isna() & values.notna()).any():
+        return values
+    return (stamps - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds() / 86400.0
 
 
 def _as_numbers(values: pd.Series) -> tuple[pd.Series, str | None]:

@@ -98,7 +98,7 @@ def compare(
     progress.report(0.2, f"Evaluating {challenger.label}")
     second = score_rows(store, challenger, frame, y, label)
     progress.report(0.6, f"Evaluating {champion.label}")
-    first = score_rows(store, champion, frame, y, label)
+    first = score_rows(store, champion, frame, y, label, sections=("metrics",))
     metric, higher = DECIDING[challenger.task]
     a, b = first.metrics.get(metric), second.metrics.get(metric)
     if a is None or b is None:

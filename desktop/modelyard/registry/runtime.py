@@ -18,6 +18,10 @@ from sklearn.base import BaseEstimator
 
 NUMERIC_KINDS = ("integer", "float")
 CATEGORICAL_KINDS = ("categorical", "boolean")
+DATETIME_KIND = "datetime"
+# what a date or datetime column becomes: calendar parts a model can split on, and the time
+# elapsed since the earliest training value (the hour only where the column has times of day)
+DATE_PARTS = ("year", "month", "dayofweek", "dayofyear", "hour", "elapsed_days")
 # skops trusts plain scikit-learn estimators by itself and lists everything else. Of that list,
 # only the exact types Modelyard's trainers produce are accepted: never a function (a crafted
 # FunctionTransformer of numpy functions can run shell commands) and never a whole namespace.
@@ -43,8 +47,74 @@ class InputError(ValueError):
     """Rows given for prediction do not match the model's signature."""
 
 
+def date_input(name: str, values: pd.Series) -> dict[str, Any]:
+    """The signature entry of a date/datetime column, fixed from its training values: which
+    parts it expands into and the origin its elapsed time counts from."""
+    stamps = _timestamps(name, values)
+    known = stamps.dropna()
+    has_time = bool((known != known.dt.normalize()).any())
+    origin = known.min() if len(known) else pd.Timestamp("1970-01-01")
+    return {
+        "name": name,
+        "kind": DATETIME_KIND,
+        "parts": [p for p in DATE_PARTS if p != "hour" or has_time],
+        "origin": origin.isoformat(),
+    }
+
+
+def model_columns(inputs: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(column, kind) of what the model itself sees: a date column as its expanded parts."""
+    out = []
+    for column in inputs:
+        if column["kind"] == DATETIME_KIND:
+            out += [(f"{column['name']}.{part}", "float") for part in column["parts"]]
+        else:
+            out.append((column["name"], column["kind"]))
+    return out
+
+
+def _timestamps(name: str, values: pd.Series) -> pd.Series:
+    """Values as naive UTC timestamps (NaT where missing); anything else is refused."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values
+        if getattr(values.dt, "tz", None) is not None:
+            stamps = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        return stamps.astype("datetime64[ns]")
+    if values.map(
+        lambda v: isinstance(v, bool | list | dict | float | int) and not _missing(v)
+    ).any():
+        raise InputError(
+            f"column '{name}' must be a date or time, like 2024-05-31 or 2024-05-31T14:00"
+        )
+    try:
+        stamps = pd.to_datetime(values, errors="raise", utc=True, format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"column '{name}' must be a date or time, like 2024-05-31 or 2024-05-31T14:00"
+        ) from exc
+    return stamps.dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def _date_parts(column: dict[str, Any], values: pd.Series) -> dict[str, pd.Series]:
+    stamps = _timestamps(column["name"], values)
+    origin = pd.Timestamp(column["origin"])
+    dates = stamps.dt
+    computed = {
+        "year": dates.year,
+        "month": dates.month,
+        "dayofweek": dates.day_of_week,
+        "dayofyear": dates.day_of_year,
+        "hour": dates.hour + dates.minute / 60.0,
+        "elapsed_days": (stamps - origin).dt.total_seconds() / 86400.0,
+    }
+    return {
+        f"{column['name']}.{part}": computed[part].astype("float64") for part in column["parts"]
+    }
+
+
 def prepare_features(frame: pd.DataFrame, inputs: list[dict[str, Any]]) -> pd.DataFrame:
-    """The model's input columns, in signature order, with the dtypes it was trained on."""
+    """The model's input columns, in signature order, with the dtypes it was trained on; a date
+    column becomes its parts (see `model_columns`), computed the same way everywhere."""
     missing = [c["name"] for c in inputs if c["name"] not in frame.columns]
     if missing:
         raise InputError(f"missing column(s): {', '.join(missing)}")
@@ -52,7 +122,9 @@ def prepare_features(frame: pd.DataFrame, inputs: list[dict[str, Any]]) -> pd.Da
     for column in inputs:
         name, kind = column["name"], column["kind"]
         values = frame[name]
-        if kind in NUMERIC_KINDS:
+        if kind == DATETIME_KIND:
+            out.update(_date_parts(column, values))
+        elif kind in NUMERIC_KINDS:
             out[name] = _numeric(name, values)
         elif kind == "boolean":
             out[name] = values.map(lambda v, n=name: _boolean(n, v)).astype(object)
@@ -63,6 +135,11 @@ def prepare_features(frame: pd.DataFrame, inputs: list[dict[str, Any]]) -> pd.Da
 
 
 def _numeric(name: str, values: pd.Series) -> pd.Series:
+    if values.dtype.kind in "iuf":  # already numbers: nothing to check value by value
+        numbers = values.astype("float64")
+        if np.isinf(numbers.to_numpy()).any():
+            raise InputError(f"column '{name}' must be a finite number")
+        return numbers
     if values.map(lambda v: isinstance(v, bool | list | dict)).any():
         raise InputError(f"column '{name}' must be numeric")
     try:

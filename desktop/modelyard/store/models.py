@@ -372,3 +372,36 @@ class MonitoringFeedback(Base):
     row_id: Mapped[str] = mapped_column(String(100))
     label: Mapped[Any] = mapped_column(JSON, nullable=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelEvaluation(Base):
+    """One evaluation of a model version as it was shown: metrics with their intervals,
+    slices by the columns asked for, feature importance and explanations (the model card and
+    slice-gap alerts read these)."""
+
+    __tablename__ = "model_evaluations"
+    __table_args__ = (Index("ix_model_evaluations_version", "model_version_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE")
+    )
+    data_label: Mapped[str] = mapped_column(Text)
+    n_rows: Mapped[int]
+    task: Mapped[str] = mapped_column(String(20))
+    result: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelCardNote(Base):
+    """What the user writes on a version's model card: its intended use and known limits."""
+
+    __tablename__ = "model_card_notes"
+
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    intended_use: Mapped[str | None] = mapped_column(Text, nullable=True)
+    limitations: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

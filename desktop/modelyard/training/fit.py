@@ -1,4 +1,5 @@
-"""Fitting one run: split, build the preprocessing pipeline, train, measure."""
+"""Fitting one run: split, build the preprocessing pipeline, cross-validate on the training
+part, train, score the holdout once."""
 
 from __future__ import annotations
 
@@ -8,28 +9,63 @@ from collections.abc import Callable
 from typing import Any
 
 from modelyard.errors import InvalidInputError
-from modelyard.registry.runtime import CATEGORICAL_KINDS, NUMERIC_KINDS, prepare_features
+from modelyard.registry.runtime import (
+    CATEGORICAL_KINDS,
+    DATETIME_KIND,
+    NUMERIC_KINDS,
+    date_input,
+    model_columns,
+    prepare_features,
+)
 from modelyard.store.entities import Run
 from modelyard.training.trainers import get_trainer
+from modelyard.training.validation import (
+    VALIDATION_PREFIX,
+    cross_validate,
+    index_hash,
+    plan_folds,
+    selection_metrics,
+)
 
 TEST_FRACTION = 0.2
 
 
-def feature_inputs(run: Run, ignored: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
-    """The columns a model learns from: numbers and categories, never the target, an ID or a
-    column whose role is `ignored` (R's row names, unless the review made them a feature).
+def column_uses(run: Run, ignored: frozenset[str] = frozenset()):
+    """(inputs, unused): the columns a model learns from — numbers, categories, and dates
+    (expanded into parts at training) — and every other column with the reason it is left out.
 
-    An integer column with a different value in every row is an identifier, not a measure.
+    An integer column with a different value in every row is an identifier, not a measure; a
+    column with one value everywhere tells the model nothing.
     """
     n_rows = run.dataset.n_rows
-    return [
-        {"name": c.name, "kind": c.kind}
-        for c in run.dataset.columns
-        if c.name != run.target
-        and c.name not in ignored
-        and c.kind in NUMERIC_KINDS + CATEGORICAL_KINDS
-        and not (c.kind == "integer" and n_rows > 20 and c.n_unique == n_rows)
-    ]
+    inputs, unused = [], []
+    for c in run.dataset.columns:
+        reason = None
+        if c.name == run.target:
+            reason = "the target"
+        elif c.name in ignored:
+            reason = "ignored: its role is set to ignore"
+        elif c.n_unique <= 1:
+            reason = "constant: one value (or none) in every row"
+        elif c.kind == "integer" and n_rows > 20 and c.n_unique == n_rows:
+            reason = "ID-like: a different whole number in every row"
+        elif c.kind == "text":
+            reason = (
+                "ID-like: a different value in every row"
+                if c.n_unique == n_rows
+                else "text: too many distinct values to use as a category"
+            )
+        elif c.kind not in NUMERIC_KINDS + CATEGORICAL_KINDS + (DATETIME_KIND,):
+            reason = f"{c.kind}: a kind the trainers do not take"
+        if reason is None:
+            inputs.append({"name": c.name, "kind": c.kind})
+        elif c.name != run.target:
+            unused.append({"name": c.name, "kind": c.kind, "reason": reason})
+    return inputs, unused
+
+
+def feature_inputs(run: Run, ignored: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    return column_uses(run, ignored)[0]
 
 
 def build_pipeline(run: Run, inputs: list[dict[str, Any]]):
@@ -38,8 +74,9 @@ def build_pipeline(run: Run, inputs: list[dict[str, Any]]):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    numeric = [c["name"] for c in inputs if c["kind"] in NUMERIC_KINDS]
-    categorical = [c["name"] for c in inputs if c["kind"] in CATEGORICAL_KINDS]
+    columns = model_columns(inputs)  # a date column as its expanded parts
+    numeric = [name for name, kind in columns if kind in NUMERIC_KINDS]
+    categorical = [name for name, kind in columns if kind in CATEGORICAL_KINDS]
     transformers = []
     if numeric:
         transformers.append(
@@ -76,9 +113,20 @@ def build_pipeline(run: Run, inputs: list[dict[str, Any]]):
 
 
 def score(task: str, model, x, y) -> dict[str, float]:
+    predicted = model.predict(x)
+    classes = getattr(model, "classes_", [])
+    proba = None
+    if task == "classification" and len(classes) == 2 and hasattr(model, "predict_proba"):
+        proba = model.predict_proba(x)[:, 1]
+    return score_predictions(task, y, predicted, proba)
+
+
+def score_predictions(task: str, y, predicted, positive_proba=None) -> dict[str, float]:
+    """The run metrics from predictions (and, for two classes, the second class's
+    probability): the same figures for cross-validation folds, validation splits and holdout."""
+    import pandas as pd
     from sklearn import metrics
 
-    predicted = model.predict(x)
     if task == "regression":
         return {
             "r2": float(metrics.r2_score(y, predicted)),
@@ -89,9 +137,8 @@ def score(task: str, model, x, y) -> dict[str, float]:
         "accuracy": float(metrics.accuracy_score(y, predicted)),
         "f1_macro": float(metrics.f1_score(y, predicted, average="macro")),
     }
-    classes = getattr(model, "classes_", [])
-    if len(classes) == 2 and hasattr(model, "predict_proba") and y.nunique() == 2:
-        values["roc_auc"] = float(metrics.roc_auc_score(y, model.predict_proba(x)[:, 1]))
+    if positive_proba is not None and pd.Series(y).nunique() == 2:
+        values["roc_auc"] = float(metrics.roc_auc_score(y, positive_proba))
     # A metric that is undefined on this test set (NaN) is left out rather than stored.
     return {k: v for k, v in values.items() if math.isfinite(v)}
 
@@ -108,12 +155,16 @@ def fit_run(
     """
     from sklearn.model_selection import train_test_split
 
-    inputs = feature_inputs(run, ignored)
+    inputs, unused = column_uses(run, ignored)
+    frame = frame[frame[run.target].notna()]
+    for i, column in enumerate(inputs):  # a date's parts and origin come from training rows
+        if column["kind"] == DATETIME_KIND:
+            inputs[i] = date_input(column["name"], frame[column["name"]])
     if not inputs:
         raise InvalidInputError(
-            f"{run.dataset.label} has no numeric or categorical column besides '{run.target}'."
+            f"{run.dataset.label} has no numeric, categorical or date column besides "
+            f"'{run.target}'."
         )
-    frame = frame[frame[run.target].notna()]
     if len(frame) < 10:
         raise InvalidInputError(
             f"Only {len(frame)} rows have a value in '{run.target}'; at least 10 are needed."
@@ -145,16 +196,53 @@ def fit_run(
     )
     model = build_pipeline(run, inputs)
     estimator = model.steps[-1][1]
-    if hasattr(estimator, "on_epoch"):
+    epoch_based = hasattr(estimator, "on_epoch")
+    values: dict[str, float] = {}
+    record: dict[str, Any] | None = None
+    if not epoch_based:  # the MLP selects on its own validation split instead (below)
+        started = time.perf_counter()
+        plan = plan_folds(y_train, run.task, run.seed)
+        record = cross_validate(
+            lambda: build_pipeline(run, inputs), run.task, x_train, y_train, plan, score
+        )
+        values.update(selection_metrics(record))
+        values["cv_seconds"] = time.perf_counter() - started
+    else:
         estimator.on_epoch = on_epoch
     started = time.perf_counter()
     model.fit(x_train, y_train)
+    train_seconds = time.perf_counter() - started
     if hasattr(estimator, "export"):  # keep the trained network, not the PyTorch trainer
         model.steps[-1] = (model.steps[-1][0], estimator.export())
         device = getattr(estimator, "device_", None)
-    values = score(run.task, model, x_test, y_test)
-    values["train_seconds"] = time.perf_counter() - started
-    signature = {"inputs": inputs, "target": run.target, "task": run.task}
+        validation = getattr(estimator, "validation_", None)
+        if validation is not None:  # rows carved from the training part, never the holdout
+            truth, predicted, proba = validation
+            scored = score_predictions(run.task, truth, predicted, proba)
+            values.update({f"{VALIDATION_PREFIX}{k}": v for k, v in scored.items()})
+            record = {
+                "method": "validation split",
+                "fraction": estimator.validation_fraction,
+                "rows": int(len(truth)),
+                "seed": run.seed,
+                "text": f"{len(truth)} validation rows carved from the training part, "
+                f"seed {run.seed}",
+                "summary": {k: {"mean": v, "std": None, "folds": 1} for k, v in scored.items()},
+            }
+    values.update(score(run.task, model, x_test, y_test))  # the holdout, scored once
+    values["train_seconds"] = train_seconds
+    signature = {"inputs": inputs, "target": run.target, "task": run.task, "unused": unused}
+    signature["validation"] = {
+        "selection": record,
+        "holdout": {
+            "fraction": TEST_FRACTION,
+            "rows": int(len(y_test)),
+            "training_rows": int(len(y_train)),
+            "seed": run.seed,
+            "stratified": stratify is not None,
+            "rows_sha256": index_hash(x_test.index),
+        },
+    }
     if hasattr(estimator, "export"):
         signature["trained_on"] = {"device": device, "epochs": estimator.epochs_run_}
     if run.task == "classification":

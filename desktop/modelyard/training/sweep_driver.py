@@ -31,7 +31,14 @@ def drive(sweep_id: int) -> int:
     from modelyard.tracking.runs import get_run, metric_history
     from modelyard.training import executors, launcher
     from modelyard.training.jobs import create_run
-    from modelyard.training.sweeps import INTERMEDIATE, get_sweep, grid_of, set_status, suggest
+    from modelyard.training.sweeps import (
+        INTERMEDIATE,
+        get_sweep,
+        grid_of,
+        objective,
+        set_status,
+        suggest,
+    )
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     store = open_store()
@@ -101,8 +108,8 @@ def drive(sweep_id: int) -> int:
                     print(f"Trial {trial.number} (run {run_id}) pruned.", flush=True)
                     del active[run_id]
                 elif run.is_terminal:
-                    value = run.metrics.get(sweep.metric)
-                    if run.status == "finished" and value is not None:
+                    value = objective(sweep, run)  # the training part's score, not the holdout
+                    if value is not None:
                         study.tell(trial, value)
                     else:
                         study.tell(trial, state=optuna.trial.TrialState.FAIL)

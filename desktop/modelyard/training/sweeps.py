@@ -4,7 +4,8 @@ A sweep is recorded first (model families, search space, sampler, trials, parall
 driver process (`python -m modelyard.training.sweep_driver SWEEP_ID`) then asks Optuna for
 trials, starts up to `parallel` workers at a time, reports each epoch-based trial's validation
 score as it is logged so Optuna's median pruner can stop poor trials early, and tells Optuna
-each finished run's test metric. Neither the GUI nor the CLI waits on it.
+each finished run's selection score: the metric cross-validated on the run's training part (the
+MLP: on its validation split), never its holdout score, which stays an unbiased estimate. Neither the GUI nor the CLI waits on it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from modelyard.errors import InvalidInputError, NotFoundError
 from modelyard.store import Store, models
 from modelyard.store.entities import DatasetVersion, Run
 from modelyard.training.trainers import TRAINERS, get_trainer, trainers_for
+from modelyard.training.validation import selection_score, selection_spread
 
 SAMPLERS = ("tpe", "random", "grid")
 MAX_TRIALS = 10_000
@@ -345,22 +347,72 @@ def trials(store: Store, sweep_id: int) -> list[Run]:
     return sorted(list_runs(store, sweep_id=sweep_id), key=lambda r: r.trial or 0)
 
 
-def best_trial(store: Store, sweep: Sweep) -> Run | None:
-    done = [
-        r for r in trials(store, sweep.id) if r.status == "finished" and sweep.metric in r.metrics
-    ]
-    if not done:
+def objective(sweep: Sweep, run: Run) -> float | None:
+    """What the sweep optimises for one trial: its score on the training part (cross-validated,
+    or the MLP's validation split), never its holdout score."""
+    if run.status != "finished":
         return None
-    pick = max if sweep.direction == "maximize" else min
-    return pick(done, key=lambda r: r.metrics[sweep.metric])
+    return selection_score(run.metrics, sweep.metric)
+
+
+def ranked(store: Store, sweep: Sweep) -> list[tuple[Run, float]]:
+    """Finished trials with their objective, best first."""
+    scored = [(r, objective(sweep, r)) for r in trials(store, sweep.id)]
+    done = [(r, v) for r, v in scored if v is not None]
+    return sorted(done, key=lambda pair: pair[1], reverse=sweep.direction == "maximize")
+
+
+def best_trial(store: Store, sweep: Sweep) -> Run | None:
+    order = ranked(store, sweep)
+    return order[0][0] if order else None
+
+
+def within_noise(sweep: Sweep, order: list[tuple[Run, float]]) -> list[Run]:
+    """The top trials that the best one cannot be told apart from: those whose objective lies
+    within the best trial's cross-validated standard deviation of it. One trial: no tie."""
+    if len(order) < 2:
+        return [r for r, _ in order]
+    best, best_value = order[0]
+    spread = selection_spread(best.metrics, sweep.metric)
+    if spread is None:
+        return [best]
+    return [r for r, v in order if abs(v - best_value) <= spread]
+
+
+def summary(store: Store, sweep: Sweep) -> list[str]:
+    """Lines on the best trial: its selection score (CV mean ± std) beside its holdout score,
+    and a warning when the top trials are within the CV noise of each other."""
+    order = ranked(store, sweep)
+    if not order:
+        return ["No finished trial yet."]
+    best, value = order[0]
+    spread = selection_spread(best.metrics, sweep.metric)
+    how = "CV" if spread is not None else "validation"
+    cv = f"{value:.4g}" + (f" ± {spread:.2g}" if spread is not None else "")
+    holdout = best.metrics.get(sweep.metric)
+    lines = [
+        f"Best: trial {best.trial} (run {best.id}), {best.model_kind} — {sweep.metric} "
+        f"{how} {cv}, holdout {holdout:.4g}"
+        if holdout is not None
+        else f"Best: trial {best.trial} (run {best.id}), {best.model_kind} — {sweep.metric} "
+        f"{how} {cv}"
+    ]
+    tied = within_noise(sweep, order)
+    if len(tied) > 1:
+        lines.append(
+            f"Warning: the top {len(tied)} trials ({', '.join(str(r.trial) for r in tied)}) are "
+            f"within the CV noise (± {spread:.2g}) of each other: the data cannot tell them "
+            "apart; prefer the simplest, or add rows."
+        )
+    return lines
 
 
 def history(store: Store, sweep: Sweep) -> list[tuple[int, float, float]]:
-    """(trial, its value, best so far) for every finished trial, in trial order."""
+    """(trial, its objective, best so far) for every finished trial, in trial order."""
     points, best = [], None
     better = (lambda a, b: a > b) if sweep.direction == "maximize" else (lambda a, b: a < b)
     for run in trials(store, sweep.id):
-        value = run.metrics.get(sweep.metric) if run.status == "finished" else None
+        value = objective(sweep, run)
         if value is None:
             continue
         best = value if best is None or better(value, best) else best

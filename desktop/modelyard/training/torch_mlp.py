@@ -52,6 +52,10 @@ class TorchMLPEstimator:
         self.network_: NumpyMLP | None = None
         self.device_: str | None = None
         self.epochs_run_ = 0
+        self.validation_fraction = VALIDATION_FRACTION
+        # (true values, predictions, positive-class probability or None) on the validation
+        # rows, by the weights kept: the score a sweep selects on
+        self.validation_ = None
 
     # scikit-learn's Pipeline asks estimators for these
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -151,6 +155,13 @@ class TorchMLPEstimator:
         self.device_ = device
         if classes is not None:
             self.classes_ = classes
+        if n_val:
+            rows = features[val_idx.numpy()]
+            truth = target[val_idx.numpy()]
+            proba = None
+            if classes is not None and len(classes) == 2:
+                proba = self.network_.predict_proba(rows)[:, 1]
+            self.validation_ = (truth, self.network_.predict(rows), proba)
         return self
 
     def export(self) -> NumpyMLP:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 SCRIPT_LOCATION = Path(__file__).parent
 MIGRATION_LOCK = 0x6D6F64656C  # PostgreSQL advisory lock key held while migrating ("model")
 

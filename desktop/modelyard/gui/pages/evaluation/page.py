@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -60,6 +62,11 @@ class EvaluationPage(Page):
         form.addRow("Model version", self.version_box)
         form.addRow("Evaluate on", self.data_box)
         form.addRow("Compare with (champion)", self.champion_box)
+        self.slice_edit = QLineEdit()
+        self.slice_edit.setPlaceholderText(
+            "columns to slice by, e.g. contract, senior (any column of the rows; optional)"
+        )
+        form.addRow("Slice by", self.slice_edit)
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         self.verdict.setObjectName("verdict")
@@ -74,14 +81,49 @@ class EvaluationPage(Page):
         per_class_layout.addWidget(self.confusion_table)
         self.worst_table = make_table(("Row",))
         self.importance_table = make_table(("Feature", "Importance", "± std"))
+        self.importance_note = QLabel()
+        self.importance_note.setWordWrap(True)
+        importance = QWidget()
+        importance_layout = QVBoxLayout(importance)
+        importance_layout.addWidget(self.importance_note)
+        importance_layout.addWidget(self.importance_table, 1)
         self.charts = QWidget()
         self.charts_layout = QVBoxLayout(self.charts)
         self.plots: dict[str, Any] = {}
         self.tabs.addTab(self.metrics_table, "Metrics")
         self.tabs.addTab(per_class, "Per class")
         self.tabs.addTab(self.charts, "Curves")
-        self.tabs.addTab(self.importance_table, "Feature importance")
-        self.tabs.addTab(self.worst_table, "Worst predictions")
+        self.tabs.addTab(importance, "Feature importance")
+        worst = QWidget()
+        worst_layout = QVBoxLayout(worst)
+        self.explain_button = QPushButton("Explain selected prediction")
+        self.explain_button.clicked.connect(self.explain_selected)
+        self.row_explanation = QLabel(
+            "Select a row and press Explain to see how each column moved its prediction (SHAP)."
+        )
+        self.row_explanation.setWordWrap(True)
+        self.row_explanation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        worst_layout.addWidget(self.worst_table, 1)
+        worst_layout.addWidget(self.explain_button)
+        worst_layout.addWidget(self.row_explanation)
+        self.tabs.addTab(worst, "Worst predictions")
+        self.shap_note = QLabel("SHAP values appear here after an evaluation.")
+        self.shap_note.setWordWrap(True)
+        self.shap_table = make_table(("Feature", "Mean |SHAP|"))
+        self.shap_box = QWidget()
+        self.shap_layout = QVBoxLayout(self.shap_box)
+        self.shap_layout.addWidget(self.shap_note)
+        self.shap_layout.addWidget(self.shap_table, 1)
+        self.beeswarm = None
+        self.tabs.addTab(self.shap_box, "Explanations")
+        self.slice_table = make_table(("Column", "Group", "Rows"))
+        self.slice_note = QLabel("Name columns in Slice by to score every group of them.")
+        self.slice_note.setWordWrap(True)
+        sliced = QWidget()
+        sliced_layout = QVBoxLayout(sliced)
+        sliced_layout.addWidget(self.slice_note)
+        sliced_layout.addWidget(self.slice_table, 1)
+        self.tabs.addTab(sliced, "Slices")
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addLayout(form)
@@ -92,6 +134,12 @@ class EvaluationPage(Page):
         self._wanted: int | None = None
         self.task: tasks.Task | None = None
         self.result: Any = None
+        self.single_explanation: Any = None
+        self.explain_task: tasks.Task | None = None
+        self.beeswarm_points = 0
+        self.partial: Any = None  # the sections computed so far, shown while the rest runs
+        self._shown_partial: Any = None
+        self.parts_shown: list[str] = []  # sections in the order they reached the page
 
     # ---- choices ------------------------------------------------------------------------
     def load(self) -> None:
@@ -142,7 +190,15 @@ class EvaluationPage(Page):
             return
         champion = self._version(self.champion_box.currentData())
         dataset = self.data_box.currentData()
+        by = tuple(c.strip() for c in self.slice_edit.text().split(",") if c.strip())
         store = self.store
+        self.partial = self._shown_partial = None
+        self.parts_shown = []
+
+        def keep(section, result):  # on the worker thread: a snapshot the GUI thread can read
+            import copy
+
+            self.partial = (section, copy.copy(result))
 
         def work(progress):
             if champion is not None:
@@ -151,7 +207,7 @@ class EvaluationPage(Page):
                 return compare(store, champion, version, dataset, progress)
             from modelyard.registry.evaluation import evaluate
 
-            return evaluate(store, version, dataset, progress)
+            return evaluate(store, version, dataset, progress, on_part=keep, by=by, save=True)
 
         self.evaluate_button.setEnabled(False)
         self.promote_button.setEnabled(False)
@@ -160,9 +216,19 @@ class EvaluationPage(Page):
             work,
             on_success=self.show_result,
             on_failure=self._failed,
-            on_progress=lambda _f, message: self.verdict.setText(message + "…"),
+            on_progress=self._progressed,
             on_finished=self._finished,
         )
+
+    def _progressed(self, _fraction: float, message: str) -> None:
+        self.verdict.setText(message + "…")
+        partial = self.partial
+        if partial is not None and partial is not self._shown_partial:
+            self._shown_partial = partial
+            section, result = partial
+            self.parts_shown.append(section)
+            self._show_single(result)
+            self.verdict.setText(message + "… (the rest follows)")
 
     def _failed(self, message: str) -> None:
         self.verdict.setText("")
@@ -206,16 +272,33 @@ class EvaluationPage(Page):
                 result.champion.version.model_name == main.version.model_name
             )
         else:
-            main = result
-            rows = [(name, _fmt(value)) for name, value in result.metrics.items()]
-            self.metrics_table.setColumnCount(2)
-            self.metrics_table.setHorizontalHeaderLabels(["Metric", "Value"])
+            self._show_single(result)
+            self.parts_shown.append("all")
             self.verdict.setText(
                 f"{result.version.label} on {result.data_label}: {result.n_rows:,} rows."
+                + (f" {result.intervals_note}." if result.intervals_note else "")
             )
+            return
         fill_table(self.metrics_table, rows, [r[0] for r in rows], select_first=False)
         self._show_tables(main)
         self._show_charts(main)
+
+    def _show_single(self, result) -> None:
+        """One evaluation (complete or as far as it got): metrics with their intervals."""
+        intervals = result.intervals
+        rows = [
+            (
+                name,
+                _fmt(value),
+                f"{intervals[name][0]:.4g} – {intervals[name][1]:.4g}" if name in intervals else "",
+            )
+            for name, value in result.metrics.items()
+        ]
+        self.metrics_table.setColumnCount(3)
+        self.metrics_table.setHorizontalHeaderLabels(["Metric", "Value", "95% interval"])
+        fill_table(self.metrics_table, rows, [r[0] for r in rows], select_first=False)
+        self._show_tables(result)
+        self._show_charts(result)
 
     def _show_tables(self, result) -> None:
         rows = [
@@ -230,11 +313,114 @@ class EvaluationPage(Page):
         fill_table(self.confusion_table, rows, list(range(len(rows))), select_first=False)
         rows = [(n, _fmt(m), _fmt(s)) for n, m, s in result.importance]
         fill_table(self.importance_table, rows, list(range(len(rows))), select_first=False)
+        self.importance_note.setText(
+            result.importance_note or ("Computing…" if self.task is not None else "")
+        )
         keys = list(result.worst[0]) if result.worst else ["row"]
         self.worst_table.setColumnCount(len(keys))
         self.worst_table.setHorizontalHeaderLabels(keys)
         rows = [[w.get(k) for k in keys] for w in result.worst]
         fill_table(self.worst_table, rows, list(range(len(rows))), select_first=False)
+        self._show_slices(result)
+        self._show_explanations(result)
+
+    def _show_explanations(self, result) -> None:
+        shap = result.explanations
+        if not shap.get("mean_abs"):
+            self.shap_note.setText(
+                shap.get("note")
+                or ("Computing SHAP values…" if self.task is not None else "No explanations.")
+            )
+            fill_table(self.shap_table, [], [])
+            return
+        self.shap_note.setText(
+            f"{shap['method']} explains the {shap['output']} (expected {shap['expected']:.4g}): "
+            f"{shap['rows']:,} of {shap['of_rows']:,} rows in {shap['seconds']:.2f} s. Each dot "
+            "is a row: left lowers the output, right raises it; red is a high value of the "
+            "column, blue a low one."
+        )
+        rows = [(n, _fmt(v)) for n, v in shap["mean_abs"]]
+        fill_table(self.shap_table, rows, list(range(len(rows))), select_first=False)
+        self._draw_beeswarm(shap["beeswarm"])
+
+    def _draw_beeswarm(self, swarm) -> None:
+        import numpy as np
+        import pyqtgraph as pg
+
+        if self.beeswarm is None:
+            self.beeswarm = pg.PlotWidget(background="w")
+            self.beeswarm.setMinimumHeight(220)
+            self.beeswarm.showGrid(x=True, alpha=0.3)
+            self.beeswarm.setLabel("bottom", "SHAP value")
+            self.beeswarm.getAxis("bottom").enableAutoSIPrefix(False)
+            self.beeswarm.getAxis("left").setWidth(130)
+            self.shap_layout.insertWidget(1, self.beeswarm, 2)
+        plot = self.beeswarm
+        plot.clear()
+        plot.addLine(x=0, pen=pg.mkPen("#999"))
+        rng = np.random.default_rng(0)
+        spots = []
+        for level, feature in enumerate(reversed(swarm)):
+            for value, scaled in zip(feature["shap"], feature["value"], strict=True):
+                colour = pg.mkColor(int(255 * scaled), 60, int(255 * (1 - scaled)))
+                y = level + float(rng.uniform(-0.3, 0.3))
+                spots.append({"pos": (value, y), "brush": colour, "pen": None, "size": 5})
+        plot.addItem(pg.ScatterPlotItem(spots=spots))
+        plot.getAxis("left").setTicks(
+            [[(i, f["column"]) for i, f in enumerate(reversed(swarm))], []]
+        )
+        plot.setYRange(-0.6, len(swarm) - 0.4, padding=0)
+        self.beeswarm_points = len(spots)
+
+    def explain_selected(self) -> None:
+        from modelyard.gui.widgets import selected_key
+
+        result = self.result if self.result is not None else None
+        if result is None or hasattr(result, "challenger") or not result.worst:
+            self.row_explanation.setText("Evaluate a version (without a champion) first.")
+            return
+        key = selected_key(self.worst_table)
+        index = 0 if key is None else int(key)
+        row = result.worst[index]["row"]
+        store = self.store
+
+        def work(_progress):
+            from modelyard.registry.evaluation import explain_prediction
+
+            return explain_prediction(store, result, row)
+
+        def show(single) -> None:
+            from modelyard.registry.explain import explanation_text
+
+            self.single_explanation = single
+            self.row_explanation.setText(f"Row {row}: " + explanation_text(single))
+
+        self.row_explanation.setText(f"Explaining row {row}…")
+        self.explain_task = tasks.start(
+            work,
+            on_success=show,
+            on_failure=self.row_explanation.setText,
+            on_finished=lambda: setattr(self, "explain_task", None),
+        )
+
+    def _show_slices(self, result) -> None:
+        from modelyard.cli.evaluate_cmd import slice_lines
+
+        sliced = result.slices
+        metrics = list(dict.fromkeys(k for t in sliced for g in t["groups"] for k in g["metrics"]))
+        self.slice_table.setColumnCount(3 + len(metrics))
+        self.slice_table.setHorizontalHeaderLabels(["Column", "Group", "Rows", *metrics])
+        rows = [
+            (t["column"], g["group"], f"{g['rows']:,}" + (" (small)" if g["small"] else ""),
+             *(_fmt(g["metrics"].get(m)) for m in metrics))
+            for t in sliced
+            for g in t["groups"]
+        ]  # fmt: skip
+        fill_table(self.slice_table, rows, list(range(len(rows))), select_first=False)
+        notes = [line for t in sliced for line in slice_lines(t)[2:]]
+        self.slice_note.setText(
+            "\n".join(notes) if sliced else "Name columns in Slice by to score every group of them."
+        )
 
     def _plot(self, key: str, title: str, x_label: str, y_label: str):
         import pyqtgraph as pg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -69,6 +70,9 @@ class ModelsPage(Page):
         self.rollback_button = QPushButton("Roll back production")
         self.rollback_button.clicked.connect(self.rollback_production)
         self.actions_layout.addWidget(self.rollback_button)
+        self.card_button = QPushButton("Export model card…")
+        self.card_button.clicked.connect(self._ask_card)
+        self.actions_layout.addWidget(self.card_button)
         self.table = make_table(
             (
                 "Model",
@@ -151,6 +155,7 @@ class ModelsPage(Page):
             self.rollback_button,
             self.evaluate_button,
             self.monitor_button,
+            self.card_button,
         ):
             button.setEnabled(version is not None)
         self._show_detail(version)
@@ -212,6 +217,44 @@ class ModelsPage(Page):
             return
         self.message.emit(change.describe(), False)
         self.refresh()
+
+    def _ask_card(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        from modelyard.registry.card import notes
+
+        version = self.selected_version()
+        if version is None:
+            return
+        current = notes(self.store, version)["intended_use"] or ""
+        text, ok = QInputDialog.getMultiLineText(
+            self, "Model card", f"Intended use of {version.label} (kept with it):", current
+        )
+        if not ok:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the model card")
+        if folder:
+            self.export_card(Path(folder), text)
+
+    def export_card(self, folder: Path, intended_use: str | None = None) -> Path | None:
+        """Write the selected version's card (Markdown and HTML) into `folder`."""
+        from modelyard.registry.card import model_card, set_notes
+
+        version = self.selected_version()
+        if version is None:
+            return None
+        try:
+            if intended_use is not None:
+                set_notes(self.store, version, intended_use)
+            stem = f"{version.model_name}-v{version.version}-card"
+            md, page = model_card(self.store, version).write(folder, stem)
+        except (ModelyardError, OSError) as exc:
+            self.message.emit(str(exc), True)
+            return None
+        self.message.emit(
+            f"Wrote the model card of {version.label}: {md.name} and {page.name}.", False
+        )
+        return md
 
     def _request_export(self) -> None:
         version = self.selected_version()

@@ -33,7 +33,9 @@ class SweepsPage(Page):
         self.table.itemSelectionChanged.connect(self._show_detail)
         self.best = QLabel()
         self.best.setWordWrap(True)
-        self.trials = make_table(("Trial", "Run", "Status", "Model", "Params", "Value"))
+        self.trials = make_table(
+            ("Trial", "Run", "Status", "Model", "Params", "CV (selects)", "Holdout")
+        )
         self.chart_box = QWidget()
         self._chart_layout = QVBoxLayout(self.chart_box)
         self._chart_layout.setContentsMargins(0, 0, 0, 0)
@@ -105,34 +107,18 @@ class SweepsPage(Page):
             self.best.setText("Select a sweep to see its trials.")
             fill_table(self.trials, [], [])
             return
-        from modelyard.cli.format import metrics_text
-        from modelyard.training.sweeps import best_trial, history, trials
+        from modelyard.cli.sweep_cmd import trial_rows
+        from modelyard.training.sweeps import history, summary, trials
 
         runs = trials(self.store, sweep.id)
-        rows = [
-            (
-                r.trial,
-                r.id,
-                "pruned" if (r.error or "").startswith("Pruned") else r.status,
-                r.model_kind,
-                ", ".join(f"{k}={v}" for k, v in r.params.items()),
-                f"{r.metrics[sweep.metric]:.4g}" if sweep.metric in r.metrics else "",
-            )
-            for r in runs
-        ]
-        fill_table(self.trials, rows, [r.id for r in runs], select_first=False)
-        best = best_trial(self.store, sweep)
+        fill_table(self.trials, trial_rows(sweep, runs), [r.id for r in runs], select_first=False)
         self.best.setText(
-            f"Sweep {sweep.id} ({sweep.status}): {sweep.direction} {sweep.metric}. "
-            + (
-                f"Best: trial {best.trial} (run {best.id}), {best.model_kind} — "
-                f"{metrics_text(best.metrics)}"
-                if best
-                else "No finished trial yet."
-            )
+            f"Sweep {sweep.id} ({sweep.status}): {sweep.direction} cross-validated "
+            f"{sweep.metric} (the holdout is scored once per run, never used to choose).\n"
+            + "\n".join(summary(self.store, sweep))
             + (f"\n{sweep.error}" if sweep.error else "")
         )
-        self._draw(history(self.store, sweep), sweep.metric)
+        self._draw(history(self.store, sweep), f"CV {sweep.metric}")
 
     def _draw(self, points, metric: str) -> None:
         from modelyard.gui.charts import add_line, make_plot, pg, ready
