@@ -220,6 +220,10 @@ def records_to_columns(
         if kind in NUMERIC_KINDS:
             columns[name] = _numeric_column(name, values)
             continue
+        if kind == DATETIME_KIND:  # its parts, exactly as prepare_features computes them
+            parts = _date_parts(column, pd.Series(values, dtype=object))
+            columns.update({part: series.to_numpy() for part, series in parts.items()})
+            continue
         types = {type(v) for v in values}
         if kind == "boolean":
             if types <= _PLAIN_BOOLEANS:

@@ -6,7 +6,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QInputDialog, QPushButton, QSplitter
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from modelyard.cli.format import metrics_text
 from modelyard.errors import ModelyardError
@@ -44,7 +54,6 @@ class ModelsPage(Page):
             "Sign exported bundles with your key, so that `modelyard bundle verify --key` "
             "catches a file changed and re-hashed. Share the public key with `modelyard bundle key`."
         )
-        self.actions_layout.addWidget(self.sign_box)
         self.quantize_box = QComboBox()
         for text, value in (
             ("Full precision", None),
@@ -57,7 +66,14 @@ class ModelsPage(Page):
             "whose metric drops past the tolerance (or that would not shrink) is refused with "
             "the figures (`modelyard export --quantize` does the same)."
         )
-        self.actions_layout.addWidget(self.quantize_box)
+        # the export's options sit on their own row: the actions bar must fit a 1,280 px screen
+        options = QWidget()
+        options_row = QHBoxLayout(options)
+        options_row.setContentsMargins(0, 0, 0, 0)
+        options_row.addWidget(QLabel("Export options:"))
+        options_row.addWidget(self.sign_box)
+        options_row.addWidget(self.quantize_box)
+        options_row.addStretch(1)
         self.evaluate_button = QPushButton("Evaluate…")
         self.evaluate_button.clicked.connect(self._request_evaluation)
         self.actions_layout.addWidget(self.evaluate_button)
@@ -93,7 +109,12 @@ class ModelsPage(Page):
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
         splitter.setSizes([300, 300])
-        self.set_content(splitter)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(options)
+        body_layout.addWidget(splitter, 1)
+        self.set_content(body)
         self._versions: dict[int, ModelVersion] = {}
         self._read_ahead: dict = {}
         self._update_buttons()
