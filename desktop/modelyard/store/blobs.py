@@ -62,8 +62,13 @@ class BlobStore:
         sha = sha or sha256_file(tmp)
         final = self.path(sha)
         if final.exists():
-            tmp.unlink(missing_ok=True)
-            return sha, False
+            try:
+                os.utime(final)  # reused: an orphan sweep looking at it now keeps it
+            except FileNotFoundError:
+                pass  # swept a moment ago: stored again below
+            else:
+                tmp.unlink(missing_ok=True)
+                return sha, False
         private_dir(final.parent)
         make_read_only(tmp)
         os.replace(tmp, final)

@@ -311,4 +311,7 @@ def open_store(home: Path | None = None, url: str | None = None) -> Store:
     home = private_dir(home) if home is not None else paths.data_home()
     store = Store(url or paths.store_url(home), paths.blob_dir(home), home=home)
     store.upgrade()
+    from modelyard.store.orphans import sweep_now_and_then
+
+    sweep_now_and_then(store)  # what killed processes left behind, once a day
     return store
