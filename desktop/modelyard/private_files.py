@@ -53,7 +53,12 @@ def private_file(path: str | os.PathLike, companions: tuple[str, ...] = ()) -> N
     """
     path = Path(path)
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+        # only ever opened when new: closing a descriptor of a file drops every POSIX lock
+        # this process holds on it, so opening a live SQLite database here would break its
+        # connections' locks (SQLite's own warning: never open a database file beside it)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
     except OSError:
         return  # a missing folder or a read-only place: whoever opens it says why
     _tighten(path, FILE_MODE)

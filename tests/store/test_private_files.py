@@ -130,3 +130,53 @@ def test_blobs_stay_read_only_and_are_still_stored_once(store, tmp_path):
     if os.geteuid() != 0:  # root writes through any mode
         with pytest.raises(PermissionError):
             open(path, "ab")
+
+
+def test_opening_the_store_again_keeps_the_locks_of_the_first(home):
+    """Keeping the database private never opens the live file: a descriptor closed in this
+    process drops the locks its SQLite connections hold, and another process that closes its
+    own connection then believes it is the last one and removes the WAL under this one
+    (commits lost, "disk I/O error")."""
+    import subprocess
+
+    from modelyard.store import open_store
+    from modelyard.store import models
+    from modelyard.store.db import get_or_create_id
+
+    def experiment(name):
+        with store.session() as session:
+            get_or_create_id(session, models.Experiment, name=name)
+
+    store = open_store()
+    try:
+        experiment("before")  # this process has the database open
+        open_store().close()  # a second store of the same folder, as a worker's code does
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("
+                "'select count(*) from experiments').fetchall()",
+                str(home / "modelyard.db"),
+            ],
+            check=True,
+            timeout=60,
+        )
+        assert (home / "modelyard.db-wal").exists()  # still ours: nobody checkpointed it away
+        experiment("after")
+        seen = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+                ".execute('select name from experiments').fetchall())",
+                str(home / "modelyard.db"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+    finally:
+        store.close()
+    assert "'after'" in seen.stdout
