@@ -136,7 +136,7 @@ def cli_kills(n: int, rng: random.Random, rows: int) -> list[Figure]:
 
     # import: each attempt gets one extra line, so it is a new version, never a duplicate
     full = _timed(home, "import", str(source), "--name", "big")
-    wrong, killed = [], 0
+    killed = 0
     for i in range(n):
         attempt = work / f"big-{i}.csv"
         shutil.copyfile(source, attempt)
@@ -146,7 +146,9 @@ def cli_kills(n: int, rng: random.Random, rows: int) -> list[Figure]:
             killed += 1
         attempt.unlink()
     problems, found, left = _store_checks(home, store, "import")
-    figures.append(_cli_figure("crash-import", "import", n, rows, full, killed, problems, found, left))
+    figures.append(
+        _cli_figure("crash-import", "import", n, rows, full, killed, problems, found, left)
+    )
 
     # registration of finished runs (trained here, in-process)
     from modelyard.datasets.service import get_version
@@ -172,14 +174,15 @@ def cli_kills(n: int, rng: random.Random, rows: int) -> list[Figure]:
     )
 
     # export: the destination is either absent or a complete bundle that verifies
-    version = register(store, run_ids[0], "export-model")
-    del version
+    register(store, run_ids[0], "export-model")
     first = work / "bundle-first"
     full = _timed(home, "export", "export-model", "--out", str(first))
     killed, bad = 0, []
     for i in range(n):
         out = work / f"bundle-{i}"
-        if _kill(cli(home, "export", "export-model", "--out", str(out)), rng.uniform(startup, full)):
+        if _kill(
+            cli(home, "export", "export-model", "--out", str(out)), rng.uniform(startup, full)
+        ):
             killed += 1
         if out.exists() and not verify_bundle(out).ok:
             bad.append(f"export: {out.name} exists but does not verify")
@@ -187,7 +190,15 @@ def cli_kills(n: int, rng: random.Random, rows: int) -> list[Figure]:
     problems, found, left = _store_checks(home, store, "export")
     figures.append(
         _cli_figure(
-            "crash-export", "export", n, rows, full, killed, problems + bad, found, left,
+            "crash-export",
+            "export",
+            n,
+            rows,
+            full,
+            killed,
+            problems + bad,
+            found,
+            left,
             extra=f"; complete or absent: {n - len(bad)}/{n}; staging folders left beside: "
             f"{len(leftovers)}",
         )

@@ -54,8 +54,10 @@ def write_doc(figures: list[Figure]) -> None:
     rows.update({f.key: f.row() for f in figures})
     stamp = time.strftime("%Y-%m-%d")
     body = "\n".join(rows[k] for k in sorted(rows, key=_order))
-    DOC.write_text(f"{before}{START}\n{HEADER}\n{body}\n\n_Last written {stamp} by "
-                   f"`benchmarks/reliability/run.py`._\n{END}{after}")
+    DOC.write_text(
+        f"{before}{START}\n{HEADER}\n{body}\n\n_Last written {stamp} by "
+        f"`benchmarks/reliability/run.py`._\n{END}{after}"
+    )
 
 
 def _order(key: str) -> tuple[int, str]:
@@ -78,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name} ({'full' if args.full else 'quick'} size)", flush=True)
         for figure in run_check(name, args.full, args.seed):
             figures.append(figure)
-            print(f"{figure.key}: {figure.result} [{figure.size}] "
-                  f"{'PASS' if figure.passed else 'FAIL'}", flush=True)
+            print(
+                f"{figure.key}: {figure.result} [{figure.size}] "
+                f"{'PASS' if figure.passed else 'FAIL'}",
+                flush=True,
+            )
             for detail in figure.details[:20]:
                 print(f"    {detail}")
         print(f"   ({time.monotonic() - started:.0f} s)", flush=True)

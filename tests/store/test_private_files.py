@@ -139,8 +139,7 @@ def test_opening_the_store_again_keeps_the_locks_of_the_first(home):
     (commits lost, "disk I/O error")."""
     import subprocess
 
-    from modelyard.store import open_store
-    from modelyard.store import models
+    from modelyard.store import models, open_store
     from modelyard.store.db import get_or_create_id
 
     def experiment(name):
