@@ -442,7 +442,7 @@ def _crafted(work: Path, good: Path, huge: int) -> dict[str, Path]:
         path = work / f"{label}.tar.gz"
         with tarfile.open(path, "w:gz", compresslevel=1) as t:
             if member != "bundle/manifest.json":
-                t.addfile(*ok_member(ok))
+                t.addfile(_info(ok[0], ok[1]), io.BytesIO(ok[1]))
             info = tarfile.TarInfo(member)
             info.size = huge
             t.addfile(info, io.BufferedReader(_Zeros(huge)))

@@ -13,9 +13,11 @@ from typing import Any
 
 from modelyard.deploy.archive import (
     ARCHIVE_SUFFIX,
+    MAX_MANIFEST_BYTES,
     is_archive,
     read_members,
     safe_member_name,
+    too_large_manifest,
     write_archive,
 )
 from modelyard.deploy.files import write_text_files
@@ -290,6 +292,8 @@ def is_bundle(path: Path) -> bool:
         if path.is_file() and is_archive(path):
             manifest = read_members(path)[1]
         else:
+            if (path / MANIFEST).stat().st_size > MAX_MANIFEST_BYTES:
+                return False
             manifest = json.loads((path / MANIFEST).read_text())
         return manifest.get("format") == BUNDLE_FORMAT
     except (OSError, ValueError, AttributeError, InvalidInputError):
@@ -378,6 +382,8 @@ def verify_bundle(path: Path | str, key: Path | str | None = None) -> Verificati
         raise InvalidInputError(f"{path} is neither a bundle folder nor a .tar.gz bundle.")
     if not manifest_path.is_file():
         raise InvalidInputError(f"{path} has no {MANIFEST}; it is not a Modelyard bundle.")
+    if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise too_large_manifest(path)
     try:
         manifest_bytes = manifest_path.read_bytes()
         manifest = json.loads(manifest_bytes)
