@@ -9,6 +9,7 @@ import gzip
 import io
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from modelyard.progress import NO_PROGRESS, Progress
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
+# what reading a damaged .gz or .zip raises (zlib.error: a corrupt deflate stream)
+DAMAGED_COMPRESSION = (gzip.BadGzipFile, EOFError, zipfile.BadZipFile, zlib.error)
 NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-"]
 
 
@@ -103,7 +106,7 @@ def read_sample(path: Path) -> bytes:
     stream = open_stream(path)
     try:
         return stream.read(SAMPLE_BYTES)
-    except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile, OSError) as exc:
+    except (*DAMAGED_COMPRESSION, OSError) as exc:
         if isinstance(exc, FileNotFoundError | PermissionError):
             raise
         raise InvalidInputError(f"{path.name} is not a valid compressed file ({exc}).") from exc
@@ -318,7 +321,7 @@ def read_text(path: Path, progress: Progress = NO_PROGRESS):
             f"{path.name} has bytes that are not valid {dialect.encoding} text; "
             "save it again as UTF-8."
         ) from exc
-    except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile) as exc:
+    except DAMAGED_COMPRESSION as exc:
         raise InvalidInputError(f"{path.name} is not a valid compressed file ({exc}).") from exc
     except pa.ArrowInvalid as exc:
         if bad_rows:
