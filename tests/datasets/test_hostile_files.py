@@ -3,6 +3,7 @@ a sentence (a ModelyardError), never an unexpected exception."""
 
 import gzip
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -34,3 +35,38 @@ def test_a_damaged_compressed_csv_is_refused_with_a_sentence(store, tmp_path, su
     with pytest.raises(InvalidInputError, match="data"):
         import_file(store, path)
     assert store_snapshot(store) == before
+
+
+HOSTILE = Path(__file__).parent / "hostile"
+
+
+@pytest.mark.parametrize("name", ["bad-offsets.feather", "bad-name.feather"])
+def test_a_damaged_feather_file_is_refused_before_anyone_reads_its_values(store, name):
+    # both came out of the fuzzer: one read "fine" and crashed the privacy scan with a
+    # SystemError on string offsets, the other has a column name that is not UTF-8
+    before = store_snapshot(store)
+    with pytest.raises(InvalidInputError, match="not a valid Feather/Arrow file"):
+        import_file(store, HOSTILE / name)
+    assert store_snapshot(store) == before
+
+
+def test_a_json_integer_too_large_for_a_table_is_refused(store, tmp_path):
+    path = tmp_path / "big.json"
+    path.write_text('[{"a": 1, "b": -28594168745796898792669184}]')
+    with pytest.raises(InvalidInputError, match="cannot be stored"):
+        import_file(store, path)
+
+
+def test_an_excel_file_with_a_damaged_sheet_is_refused(store, tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "book.xlsx"
+    pd.DataFrame({"a": range(500), "b": ["text"] * 500}).to_excel(path, index=False)
+    with zipfile.ZipFile(path) as book:
+        sheet = book.getinfo("xl/worksheets/sheet1.xml")
+    raw = bytearray(path.read_bytes())
+    start = sheet.header_offset + 30 + len(sheet.filename) + len(sheet.extra)
+    raw[start + 10 : start + 20] = b"\xff" * 10  # inside the sheet's deflate stream
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InvalidInputError, match="Excel"):
+        import_file(store, path)
