@@ -70,3 +70,21 @@ def test_an_excel_file_with_a_damaged_sheet_is_refused(store, tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(InvalidInputError, match="Excel"):
         import_file(store, path)
+
+
+def test_parquet_text_that_is_not_utf8_is_refused(store, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    offsets = pa.py_buffer(bytes([0, 0, 0, 0, 2, 0, 0, 0]))
+    text = pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(b"\xd8\x00")])
+    path = tmp_path / "latin.parquet"
+    pq.write_table(pa.table({"t": text, "n": [1]}), path)  # writers do not check either
+    with pytest.raises(InvalidInputError, match="could not be read as Parquet"):
+        import_file(store, path)
+
+
+def test_an_excel_number_too_large_for_a_number_is_refused(store):
+    # from the fuzzer: a cell of 1e999 made pandas raise OverflowError converting it
+    with pytest.raises(InvalidInputError, match="Excel workbook"):
+        import_file(store, HOSTILE / "infinite-number.xlsx")

@@ -44,7 +44,9 @@ def read_parquet(path: Path, progress: Progress = NO_PROGRESS):
     try:
         for i in range(parquet.num_row_groups):
             progress.check()
-            groups.append(parquet.read_row_group(i))
+            group = parquet.read_row_group(i)
+            group.validate(full=True)  # Parquet readers take text bytes as they are: UTF-8?
+            groups.append(group)
             progress.report(
                 0.7 * (i + 1) / parquet.num_row_groups, f"{path.name}: row group {i + 1}"
             )
@@ -160,7 +162,16 @@ def read_excel(path: Path, progress: Progress = NO_PROGRESS):
     progress.check()
     try:
         frame = pd.read_excel(path, sheet_name=0, header=None, engine="openpyxl", dtype=object)
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile, zlib.error) as exc:
+    except (
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        OverflowError,  # a number cell of 1e999
+        OSError,
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as exc:
         if isinstance(exc, FileNotFoundError | PermissionError):
             raise
         raise InvalidInputError(f"{path.name} could not be read as an Excel workbook.") from exc
