@@ -151,9 +151,9 @@ def main(full: bool) -> Figure:
             or 0
         )
         n_experiments = session.scalar(
-            select(func.count()).select_from(models.Experiment).where(
-                models.Experiment.name.like("load-%")
-            )
+            select(func.count())
+            .select_from(models.Experiment)
+            .where(models.Experiment.name.like("load-%"))
         )
     shown = page.model.total
     store.close()
