@@ -523,7 +523,7 @@ def refusals(full: bool, seed: int) -> Figure:
     work.mkdir(parents=True)
     # files that every importer refuses after reading them (multi-threaded pyarrow reads)
     frame = pd.DataFrame({"a": range(50_000), "b": [1.5] * 50_000})
-    frame.to_parquet(work / "nested.parquet")
+    frame.to_parquet(work / "flat.parquet")
     pd.DataFrame({"a": [[1, 2]] * 10}).to_parquet(work / "lists.parquet")
     (work / "empty.csv").write_text("")
     (work / "ragged.csv").write_text("a,b\n1,2,3,4\n" * 2000)
@@ -538,7 +538,7 @@ def refusals(full: bool, seed: int) -> Figure:
         ("import", str(work / "not.xlsx")),
         ("import", str(work / "bad.json")),
         ("import", str(work / "missing.csv")),
-        ("import", str(work / "nested.parquet"), "--name", "bad/name"),
+        ("import", str(work / "flat.parquet"), "--name", "bad:name"),
         ("train", "--dataset", "nothing", "--target", "y", "--model", "mlp"),
         ("register", "--run", "999", "--name", "m"),
         ("export", "nothing", "--out", str(work / "out")),
@@ -560,7 +560,7 @@ def refusals(full: bool, seed: int) -> Figure:
     return Figure(
         "refusals-cli",
         f"refused CLI calls ({len(kinds)} kinds: unreadable, nested, ragged, empty, missing "
-        "files, bad names, unknown datasets, runs and models, a non-bundle to verify)",
+        "files, a bad name, unknown datasets, runs and models, a non-bundle to verify)",
         f"{calls} calls",
         f"{spread}; aborts (134): {codes.get(134, 0)}; other than 1 or silent: {len(odd)}",
         not odd,
