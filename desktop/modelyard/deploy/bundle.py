@@ -242,7 +242,8 @@ def export_bundle(
         signed_by = signing.public_key_id()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        _remove_abandoned_staging(out)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", dir=out.parent))
     except OSError as exc:
         raise InvalidInputError(
             f"The bundle folder {out} cannot be created: {exc.strerror or exc}."
@@ -284,6 +285,32 @@ def export_bundle(
             )
         )
     return bundle
+
+
+def _remove_abandoned_staging(out: Path) -> None:
+    """Remove what an export to `out` left when its process was killed: its staging folder
+    (`.NAME.PID.XXXXXXXX` holding only `bundle` or `bundle.tar.gz`) or the old bundle it was
+    replacing (`.NAME.old-PID`). Only when that process is gone; anything else is left alone.
+    """
+    import re
+
+    import psutil
+
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(?:(\d+)\.[a-z0-9_]{{8}}|old-(\d+))$")
+    for leftover in out.parent.glob(f".{out.name}.*"):
+        match = pattern.match(leftover.name)
+        if match is None or leftover.is_symlink() or not leftover.is_dir():
+            continue
+        pid = int(match.group(1) or match.group(2))
+        if pid == os.getpid() or psutil.pid_exists(pid):
+            continue
+        ours = (
+            {p.name for p in leftover.iterdir()} <= {"bundle", "bundle.tar.gz"}
+            if match.group(1)
+            else is_bundle(leftover)
+        )
+        if ours:
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def is_bundle(path: Path) -> bool:
