@@ -173,20 +173,26 @@ def cli_kills(n: int, rng: random.Random, rows: int) -> list[Figure]:
         _cli_figure("crash-register", "registration", n, rows, full, killed, problems, found, left)
     )
 
-    # export: the destination is either absent or a complete bundle that verifies
+    # export, again and again to one destination (--force): after each kill it is absent or
+    # a complete bundle that verifies; the next export there removes what a killed one left
     register(store, run_ids[0], "export-model")
-    first = work / "bundle-first"
-    full = _timed(home, "export", "export-model", "--out", str(first))
-    killed, bad = 0, []
+    out = work / "bundle"
+    full = _timed(home, "export", "export-model", "--out", str(out))
+    killed, bad, left_by_kills, incomplete = 0, [], 0, 0
     for i in range(n):
-        out = work / f"bundle-{i}"
-        if _kill(
-            cli(home, "export", "export-model", "--out", str(out)), rng.uniform(startup, full)
-        ):
+        call = cli(home, "export", "export-model", "--out", str(out), "--force")
+        if _kill(call, rng.uniform(startup, full)):
             killed += 1
         if out.exists() and not verify_bundle(out).ok:
-            bad.append(f"export: {out.name} exists but does not verify")
-    leftovers = [p.name for p in work.iterdir() if p.name.startswith(".bundle-")]
+            bad.append(f"export {i}: {out.name} exists but does not verify")
+            incomplete += 1
+        left_by_kills = max(left_by_kills, len(_leftovers(work)))
+    _timed(home, "export", "export-model", "--out", str(out), "--force")
+    after = _leftovers(work)
+    if after:
+        bad.append(f"export: left beside the bundle after the next export: {after}")
+    if not verify_bundle(out).ok:
+        bad.append("export: the last export does not verify")
     problems, found, left = _store_checks(home, store, "export")
     figures.append(
         _cli_figure(
@@ -199,12 +205,16 @@ def cli_kills(n: int, rng: random.Random, rows: int) -> list[Figure]:
             problems + bad,
             found,
             left,
-            extra=f"; complete or absent: {n - len(bad)}/{n}; staging folders left beside: "
-            f"{len(leftovers)}",
+            extra=f"; destination absent or complete: {n - incomplete}/{n}; staging folders "
+            f"left beside it: up to {left_by_kills} → {len(after)} after the next export",
         )
     )
     store.close()
     return figures
+
+
+def _leftovers(work: Path) -> list[str]:
+    return sorted(p.name for p in work.iterdir() if p.name.startswith(".bundle"))
 
 
 def _cli_figure(key, what, n, rows, full, killed, problems, found, left, extra="") -> Figure:
