@@ -54,9 +54,7 @@ def test_a_huge_manifest_in_a_folder_is_refused(tmp_path):
     assert not is_bundle(folder)
 
 
-def test_an_export_removes_what_a_killed_export_to_the_same_place_left(
-    store, version, tmp_path
-):
+def test_an_export_removes_what_a_killed_export_to_the_same_place_left(store, version, tmp_path):
     import subprocess
     import sys
 
@@ -67,12 +65,12 @@ def test_an_export_removes_what_a_killed_export_to_the_same_place_left(
     staging = tmp_path / f".bundle.{dead.pid}.abcd_123"
     (staging / "bundle").mkdir(parents=True)  # killed while writing
     old = tmp_path / f".bundle.old-{dead.pid}"
-    export_bundle(store, version, old)  # killed between moving the old bundle and the new one
+    export_bundle(
+        store, version, old, onnx=False
+    )  # killed between moving the old bundle and the new one
     mine = tmp_path / f".bundle.{dead.pid}.notmine"  # a folder of the user's, not our pattern
     mine.mkdir()
-    export_bundle(store, version, tmp_path / "bundle")
+    export_bundle(store, version, tmp_path / "bundle", onnx=False)
     assert not staging.exists() and not old.exists()
     assert mine.exists() and verify_bundle(tmp_path / "bundle").ok
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".bundle")) == [
-        mine.name
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".bundle")) == [mine.name]
