@@ -88,3 +88,29 @@ def test_an_excel_number_too_large_for_a_number_is_refused(store):
     # from the fuzzer: a cell of 1e999 made pandas raise OverflowError converting it
     with pytest.raises(InvalidInputError, match="Excel workbook"):
         import_file(store, HOSTILE / "infinite-number.xlsx")
+
+
+def newer_zip_version(path):
+    """Mark every member as needing zip version 25.0, which zipfile cannot read."""
+    raw = bytearray(path.read_bytes())
+    at = raw.find(b"PK\x01\x02")
+    while at != -1:
+        raw[at + 6 : at + 8] = (250).to_bytes(2, "little")
+        at = raw.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".xlsx"])
+def test_a_zip_version_python_cannot_read_is_refused(store, tmp_path, suffix):
+    # from the fuzzer: zipfile raised NotImplementedError("zip file version 25.0")
+    import pandas as pd
+
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("data.csv", CSV)
+    else:
+        pd.DataFrame({"a": [1, 2]}).to_excel(path, index=False)
+    newer_zip_version(path)
+    with pytest.raises(InvalidInputError):
+        import_file(store, path)

@@ -168,6 +168,7 @@ def read_excel(path: Path, progress: Progress = NO_PROGRESS):
         IndexError,
         TypeError,
         OverflowError,  # a number cell of 1e999
+        NotImplementedError,  # zipfile: a zip version or compression it cannot read
         OSError,
         zipfile.BadZipFile,
         zlib.error,

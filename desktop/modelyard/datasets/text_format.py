@@ -19,8 +19,15 @@ from modelyard.progress import NO_PROGRESS, Progress
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
-# what reading a damaged .gz or .zip raises (zlib.error: a corrupt deflate stream)
-DAMAGED_COMPRESSION = (gzip.BadGzipFile, EOFError, zipfile.BadZipFile, zlib.error)
+# what reading a damaged .gz or .zip raises (zlib.error: a corrupt deflate stream;
+# NotImplementedError: a zip version or compression method zipfile cannot read)
+DAMAGED_COMPRESSION = (
+    gzip.BadGzipFile,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+)
 NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-"]
 
 
@@ -65,7 +72,7 @@ def inner_suffix(path: Path) -> str:
 def _zip_member(path: Path) -> zipfile.ZipInfo:
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+    except DAMAGED_COMPRESSION as exc:
         raise InvalidInputError(f"{path.name} is not a valid zip archive.") from exc
     with archive:
         members = [
@@ -91,7 +98,11 @@ def open_stream(path: Path, progress: Progress = NO_PROGRESS):
     if suffix == ".zip":
         member = _zip_member(path)
         archive = zipfile.ZipFile(path)
-        raw = archive.open(member)
+        try:
+            raw = archive.open(member)
+        except DAMAGED_COMPRESSION as exc:
+            archive.close()
+            raise InvalidInputError(f"{path.name} is not a valid compressed file ({exc}).") from exc
         return io.BufferedReader(
             _CountingReader(raw, member.file_size, progress, path.name), 1 << 20
         )
