@@ -6,11 +6,16 @@ import os
 import sys
 from pathlib import Path
 
+from modelyard.private_files import private_dir
+
 APP_NAME = "Modelyard"
 
 
 def data_home() -> Path:
-    """The data directory: ``MODELYARD_HOME`` if set, else the platform's user data dir."""
+    """The data directory: ``MODELYARD_HOME`` if set, else the platform's user data dir.
+
+    It is made user-only (0700 on POSIX), and tightened to that if it was left open.
+    """
     override = os.environ.get("MODELYARD_HOME")
     if override:
         home = Path(override).expanduser()
@@ -19,7 +24,7 @@ def data_home() -> Path:
 
         home = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        private_dir(home)
     except OSError as exc:
         from modelyard.errors import StoreError
 

@@ -417,12 +417,12 @@ class ActiveRun:
 
     def _start_extras(self, capture_output: bool, system_metrics: bool) -> None:
         if capture_output:
+            from modelyard.private_files import open_private_append
             from modelyard.training.launcher import log_path
 
             path = log_path(self.store, self.id)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._log = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+                self._log = open_private_append(path, text=True, encoding="utf-8", buffering=1)
             except OSError:
                 self._log = None
             if self._log is not None:

@@ -92,3 +92,20 @@ def test_export_without_onnx(store, finished_run, tmp_path, monkeypatch):
     monkeypatch.setenv("MODELYARD_RUNTIME", "onnx")
     ready = TestClient(load_serving_module(bundle.path).app).get("/ready")
     assert ready.status_code == 503 and "model.onnx" in ready.json()["reason"]
+
+
+@pytest.mark.parametrize("kind", ["logistic_regression", "mlp"])
+def test_a_category_never_seen_predicts_as_the_native_model_does(store, churn, kind):
+    # skl2onnx made unknown categories an error in the graph: every served request with a new
+    # contract type was a 500 (found by schemathesis against a bundle)
+    run = train_in_process(store, churn, kind=kind, params=SMALL.get(kind, {}))
+    version = register(store, run.id, f"{kind}-unknown")
+    result = export_version_onnx(store, version)
+    assert result.supported, result.reason
+    onnx = runtime.OnnxModel(result.data, version.signature)
+    frame = load_frame(store, churn).head(20).copy()
+    frame["contract"] = "a contract nobody has"
+    features = runtime.prepare_features(frame, version.signature["inputs"])
+    native = load_model(store, version)
+    assert list(onnx.predict(features)) == list(native.predict(features))
+    assert np.abs(onnx.predict_proba(features) - native.predict_proba(features)).max() < 1e-4

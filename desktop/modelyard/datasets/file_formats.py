@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 from modelyard.errors import InvalidInputError
@@ -33,7 +34,8 @@ def read_parquet(path: Path, progress: Progress = NO_PROGRESS):
 
     try:
         parquet = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as exc:
+        parquet.schema_arrow.names  # noqa: B018 - names that are not UTF-8 fail here, not later
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, FileNotFoundError | PermissionError):
             raise
         raise InvalidInputError(f"{path.name} is not a valid Parquet file.") from exc
@@ -42,7 +44,9 @@ def read_parquet(path: Path, progress: Progress = NO_PROGRESS):
     try:
         for i in range(parquet.num_row_groups):
             progress.check()
-            groups.append(parquet.read_row_group(i))
+            group = parquet.read_row_group(i)
+            group.validate(full=True)  # Parquet readers take text bytes as they are: UTF-8?
+            groups.append(group)
             progress.report(
                 0.7 * (i + 1) / parquet.num_row_groups, f"{path.name}: row group {i + 1}"
             )
@@ -69,7 +73,11 @@ def read_arrow_ipc(path: Path, progress: Progress = NO_PROGRESS):
             except pa.ArrowInvalid:
                 source.seek(0)
                 table = ipc.open_stream(source).read_all()
-    except (pa.ArrowException, OSError) as exc:
+            # memory-mapped buffers are taken as they are: damaged offsets or text crash (or
+            # worse) whoever reads them later, so they are checked once, here
+            table.validate(full=True)
+            table.column_names  # noqa: B018 - names that are not UTF-8 fail here, not later
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, FileNotFoundError | PermissionError):
             raise
         raise InvalidInputError(f"{path.name} is not a valid Feather/Arrow file.") from exc
@@ -86,7 +94,7 @@ def _records_table(records, name: str):
         raise InvalidInputError(f'{name} must hold objects like {{"column": value}}, one per row.')
     try:
         table = pa.Table.from_pylist(records)
-    except (pa.ArrowException, TypeError, ValueError) as exc:
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
         raise InvalidInputError(
             f"{name} has a field with mixed value types that cannot be stored ({exc})."
         ) from exc
@@ -123,7 +131,7 @@ def read_json(path: Path, progress: Progress = NO_PROGRESS):
                 raise InvalidInputError(f"{path.name} has columns of different lengths.")
             try:
                 table = pa.table(lists)
-            except (pa.ArrowException, TypeError, ValueError) as exc:
+            except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
                 raise InvalidInputError(
                     f"{path.name} has a column with mixed value types that cannot be stored."
                 ) from exc
@@ -154,7 +162,17 @@ def read_excel(path: Path, progress: Progress = NO_PROGRESS):
     progress.check()
     try:
         frame = pd.read_excel(path, sheet_name=0, header=None, engine="openpyxl", dtype=object)
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+    except (
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        OverflowError,  # a number cell of 1e999
+        NotImplementedError,  # zipfile: a zip version or compression it cannot read
+        OSError,
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as exc:
         if isinstance(exc, FileNotFoundError | PermissionError):
             raise
         raise InvalidInputError(f"{path.name} could not be read as an Excel workbook.") from exc

@@ -9,6 +9,7 @@ import gzip
 import io
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,15 @@ from modelyard.progress import NO_PROGRESS, Progress
 TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
+# what reading a damaged .gz or .zip raises (zlib.error: a corrupt deflate stream;
+# NotImplementedError: a zip version or compression method zipfile cannot read)
+DAMAGED_COMPRESSION = (
+    gzip.BadGzipFile,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+)
 NULL_VALUES = ["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A", "-"]
 
 
@@ -62,7 +72,7 @@ def inner_suffix(path: Path) -> str:
 def _zip_member(path: Path) -> zipfile.ZipInfo:
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+    except DAMAGED_COMPRESSION as exc:
         raise InvalidInputError(f"{path.name} is not a valid zip archive.") from exc
     with archive:
         members = [
@@ -88,7 +98,11 @@ def open_stream(path: Path, progress: Progress = NO_PROGRESS):
     if suffix == ".zip":
         member = _zip_member(path)
         archive = zipfile.ZipFile(path)
-        raw = archive.open(member)
+        try:
+            raw = archive.open(member)
+        except DAMAGED_COMPRESSION as exc:
+            archive.close()
+            raise InvalidInputError(f"{path.name} is not a valid compressed file ({exc}).") from exc
         return io.BufferedReader(
             _CountingReader(raw, member.file_size, progress, path.name), 1 << 20
         )
@@ -103,7 +117,7 @@ def read_sample(path: Path) -> bytes:
     stream = open_stream(path)
     try:
         return stream.read(SAMPLE_BYTES)
-    except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile, OSError) as exc:
+    except (*DAMAGED_COMPRESSION, OSError) as exc:
         if isinstance(exc, FileNotFoundError | PermissionError):
             raise
         raise InvalidInputError(f"{path.name} is not a valid compressed file ({exc}).") from exc
@@ -318,7 +332,7 @@ def read_text(path: Path, progress: Progress = NO_PROGRESS):
             f"{path.name} has bytes that are not valid {dialect.encoding} text; "
             "save it again as UTF-8."
         ) from exc
-    except (gzip.BadGzipFile, EOFError, zipfile.BadZipFile) as exc:
+    except DAMAGED_COMPRESSION as exc:
         raise InvalidInputError(f"{path.name} is not a valid compressed file ({exc}).") from exc
     except pa.ArrowInvalid as exc:
         if bad_rows:

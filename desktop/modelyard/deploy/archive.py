@@ -35,6 +35,15 @@ def write_archive(folder: Path, out: Path, top: str) -> None:
 
 SIGNATURE_MEMBER = "manifest.sig"
 MAX_SIGNATURE_BYTES = 64 * 1024
+# a manifest of 10,000 files is about 1.5 MB; a larger one is a gzip bomb, never read whole
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+
+
+def too_large_manifest(where) -> InvalidInputError:
+    return InvalidInputError(
+        f"{where}: manifest.json is larger than {MAX_MANIFEST_BYTES >> 20} MB; "
+        "it is not a Modelyard bundle's manifest."
+    )
 
 
 def read_members(path: Path) -> tuple[dict[str, str], dict, dict[str, bytes]]:
@@ -77,7 +86,9 @@ def read_members(path: Path) -> tuple[dict[str, str], dict, dict[str, bytes]]:
             data = tar.extractfile(member)
             assert data is not None
             if rel == "manifest.json":
-                raw[rel] = data.read()
+                raw[rel] = data.read(MAX_MANIFEST_BYTES + 1)
+                if len(raw[rel]) > MAX_MANIFEST_BYTES:
+                    raise too_large_manifest(path)
                 try:
                     manifest = json.loads(raw[rel])
                 except ValueError as exc:

@@ -13,9 +13,11 @@ from typing import Any
 
 from modelyard.deploy.archive import (
     ARCHIVE_SUFFIX,
+    MAX_MANIFEST_BYTES,
     is_archive,
     read_members,
     safe_member_name,
+    too_large_manifest,
     write_archive,
 )
 from modelyard.deploy.files import write_text_files
@@ -414,7 +416,8 @@ def export_bundle(
         signed_by = signing.public_key_id()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        _remove_abandoned_staging(out)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", dir=out.parent))
     except OSError as exc:
         raise InvalidInputError(
             f"The bundle folder {out} cannot be created: {exc.strerror or exc}."
@@ -462,12 +465,40 @@ def export_bundle(
     return bundle
 
 
+def _remove_abandoned_staging(out: Path) -> None:
+    """Remove what an export to `out` left when its process was killed: its staging folder
+    (`.NAME.PID.XXXXXXXX` holding only `bundle` or `bundle.tar.gz`) or the old bundle it was
+    replacing (`.NAME.old-PID`). Only when that process is gone; anything else is left alone.
+    """
+    import re
+
+    import psutil
+
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(?:(\d+)\.[a-z0-9_]{{8}}|old-(\d+))$")
+    for leftover in out.parent.glob(f".{out.name}.*"):
+        match = pattern.match(leftover.name)
+        if match is None or leftover.is_symlink() or not leftover.is_dir():
+            continue
+        pid = int(match.group(1) or match.group(2))
+        if pid == os.getpid() or psutil.pid_exists(pid):
+            continue
+        ours = (
+            {p.name for p in leftover.iterdir()} <= {"bundle", "bundle.tar.gz"}
+            if match.group(1)
+            else is_bundle(leftover)
+        )
+        if ours:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def is_bundle(path: Path) -> bool:
     """True for a folder or .tar.gz whose manifest says it is a Modelyard bundle."""
     try:
         if path.is_file() and is_archive(path):
             manifest = read_members(path)[1]
         else:
+            if (path / MANIFEST).stat().st_size > MAX_MANIFEST_BYTES:
+                return False
             manifest = json.loads((path / MANIFEST).read_text())
         return manifest.get("format") == BUNDLE_FORMAT
     except (OSError, ValueError, AttributeError, InvalidInputError):
@@ -556,6 +587,8 @@ def verify_bundle(path: Path | str, key: Path | str | None = None) -> Verificati
         raise InvalidInputError(f"{path} is neither a bundle folder nor a .tar.gz bundle.")
     if not manifest_path.is_file():
         raise InvalidInputError(f"{path} has no {MANIFEST}; it is not a Modelyard bundle.")
+    if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise too_large_manifest(path)
     try:
         manifest_bytes = manifest_path.read_bytes()
         manifest = json.loads(manifest_bytes)

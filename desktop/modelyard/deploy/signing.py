@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from modelyard import paths
 from modelyard.errors import InvalidInputError
+from modelyard.private_files import private_dir
 
 SIGNATURE_FILE = "manifest.sig"
 SIGNATURE_FORMAT = "modelyard-signature/1"
@@ -45,7 +46,7 @@ def _create_key(path: Path) -> None:
 
     The link fails when another process made the key first; its key is then the one used.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,

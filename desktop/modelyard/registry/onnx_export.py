@@ -91,6 +91,39 @@ def _string_categories(model, names: dict[str, str]) -> Any:
     return model
 
 
+def _unknown_categories_as_zeros(graph_model, model) -> None:
+    """A category the encoder never saw becomes all zeros, as in scikit-learn.
+
+    skl2onnx writes OneHotEncoder nodes with zeros=0 (an unknown category is an error) unless
+    the encoder says handle_unknown="ignore"; ours say "infrequent_if_exist", which for an
+    encoder without infrequent categories also gives zeros — so every served request with a
+    new category was a 500. With infrequent categories scikit-learn maps an unknown one to
+    them, which the graph cannot: those are left as converted.
+    """
+    encoders = [
+        step
+        for step in _steps(model)
+        if type(step).__name__ == "OneHotEncoder"
+        and all(c is None for c in getattr(step, "infrequent_categories_", None) or [None])
+    ]
+    if not encoders:
+        return
+    for node in graph_model.graph.node:
+        if node.op_type == "OneHotEncoder":
+            for attribute in node.attribute:
+                if attribute.name == "zeros":
+                    attribute.i = 1
+
+
+def _steps(model):
+    """Every estimator inside pipelines and column transformers."""
+    yield model
+    for _name, step in getattr(model, "steps", []):
+        yield from _steps(step)
+    for _name, step, _columns in getattr(model, "transformers_", []):
+        yield from _steps(step)
+
+
 def _input_types(signature: dict[str, Any], double: bool) -> list:
     from skl2onnx.common.data_types import (
         DoubleTensorType,
@@ -126,10 +159,9 @@ def _convert_mlp(model, signature: dict[str, Any]) -> bytes:
     from skl2onnx import convert_sklearn
 
     network = model[-1]
-    graph_model = convert_sklearn(
-        _string_categories(model[:-1], onnx_input_names(signature["inputs"])),
-        initial_types=_input_types(signature, double=False),
-    )
+    prepared = _string_categories(model[:-1], onnx_input_names(signature["inputs"]))
+    graph_model = convert_sklearn(prepared, initial_types=_input_types(signature, double=False))
+    _unknown_categories_as_zeros(graph_model, prepared)
     graph = graph_model.graph
     features = graph.output[0].name
     del graph.output[:]
@@ -445,6 +477,7 @@ def _convert(model, signature: dict[str, Any], double: bool) -> bytes:
             options=options,
             target_opset=TARGET_OPSET if double else None,
         )
+    _unknown_categories_as_zeros(graph, converted)
     if double:
         _double_imputers(graph)
         estimator = model[-1] if hasattr(model, "steps") else model

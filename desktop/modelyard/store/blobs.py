@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from modelyard.errors import NotFoundError
+from modelyard.private_files import make_read_only, private_dir
 
 CHUNK = 1 << 20
 
@@ -21,12 +22,16 @@ def sha256_file(path: Path) -> str:
 
 
 class BlobStore:
-    """Files named by their sha256, written to a temporary name and renamed into place."""
+    """Files named by their sha256, written to a temporary name and renamed into place.
+
+    Folders are user-only and blobs read-only for their owner alone (0700 and 0400 on POSIX).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._tmp = self.root / "tmp"
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
+        private_dir(self._tmp)
 
     def path(self, sha: str) -> Path:
         if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
@@ -57,10 +62,15 @@ class BlobStore:
         sha = sha or sha256_file(tmp)
         final = self.path(sha)
         if final.exists():
-            tmp.unlink(missing_ok=True)
-            return sha, False
-        final.parent.mkdir(exist_ok=True)
-        os.chmod(tmp, 0o444)
+            try:
+                os.utime(final)  # reused: an orphan sweep looking at it now keeps it
+            except FileNotFoundError:
+                pass  # swept a moment ago: stored again below
+            else:
+                tmp.unlink(missing_ok=True)
+                return sha, False
+        private_dir(final.parent)
+        make_read_only(tmp)
         os.replace(tmp, final)
         return sha, True
 

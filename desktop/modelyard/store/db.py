@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modelyard import paths
 from modelyard.errors import ModelyardError, StoreError
+from modelyard.private_files import private_dir, private_file
 from modelyard.store.blobs import BlobStore
 from modelyard.store.migrations import HEAD_REVISION
 
@@ -203,6 +204,22 @@ class ChangeProbe:
             self._connection = None
 
 
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    if database.startswith("file:"):  # a URI filename: SQLite's to interpret
+        return None
+    return Path(database)
+
+
+def _keep_database_file_private(engine: Engine) -> None:
+    """A SQLite store file (and its -wal and -shm) user-only, made so before SQLite opens it."""
+    database = _sqlite_file(engine)
+    if database is not None:
+        private_file(database, companions=("-wal", "-shm", "-journal"))
+
+
 class Store:
     """The records (SQL) and blobs (files) of one Modelyard data directory."""
 
@@ -210,6 +227,7 @@ class Store:
         self.url = url
         self.home = home
         self.engine = make_engine(url)
+        _keep_database_file_private(self.engine)
         self.blobs = BlobStore(blob_root)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -318,6 +336,7 @@ class Store:
         target = source.with_name(f"{source.stem}.backup-{revision}-{stamp}{source.suffix}")
         partial = target.with_name(target.name + ".partial")
         try:
+            private_file(partial)  # a copy of all the data: as private as the store
             src, dst = sqlite3.connect(source), sqlite3.connect(partial)
             try:
                 src.backup(dst)
@@ -355,7 +374,10 @@ def open_store(
 ) -> Store:
     """Open (creating or upgrading as needed) the store of a data directory; its blobs live
     where `blob_root` (else MODELYARD_BLOB_DIR, else Settings, else home/blobs) says."""
-    home = home or paths.data_home()
+    home = private_dir(home) if home is not None else paths.data_home()
     store = Store(url or paths.store_url(home), blob_root or paths.blob_dir(home), home=home)
     store.upgrade()
+    from modelyard.store.orphans import sweep_now_and_then
+
+    sweep_now_and_then(store)  # what killed processes left behind, once a day
     return store

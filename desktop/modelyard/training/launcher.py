@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from modelyard.errors import ModelyardError
+from modelyard.private_files import open_private_append
 from modelyard.store import Store
 from modelyard.tracking import runs
 from modelyard.training import queue
@@ -114,8 +115,7 @@ def start(store: Store, run_id: int, resource: str = "cpu") -> subprocess.Popen:
     if python and python != sys.executable and _source_root():
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_source_root(), env.get("PYTHONPATH")]))
     try:
-        log_path(store, run_id).parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path(store, run_id), "ab") as log:
+        with open_private_append(log_path(store, run_id)) as log:
             proc = subprocess.Popen(
                 worker_command(run_id, run.source, python),
                 env=env,
@@ -307,8 +307,7 @@ def start_sweep(store: Store, sweep_id: int) -> subprocess.Popen:
         env["MODELYARD_HOME"] = str(store.home)
     path = sweep_log_path(store, sweep_id)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "ab") as log:
+        with open_private_append(path) as log:
             proc = subprocess.Popen(
                 command,
                 env=env,
