@@ -205,3 +205,30 @@ def test_a_run_still_trains_when_sampling_is_impossible(store, churn, monkeypatc
     run = train_in_process(store, churn)
     assert run.status == "finished" and get_run_cost(store, run.id) is None
     assert "Resource sampling is off for this run" in capsys.readouterr().err
+
+
+def test_two_recorders_of_one_runs_energy_at_once_both_succeed(store, churn):
+    """The worker (as it stops) and whoever stopped it may record the energy at the same time."""
+    import threading
+
+    from modelyard.training.jobs import create_run
+
+    prices = Prices(price_per_kwh=0.2)
+    for _ in range(10):
+        run = create_run(store, churn, "churn", "ridge")
+        start, errors = threading.Barrier(4), []
+
+        def record(run_id=run.id, start=start, errors=errors):
+            start.wait()
+            try:
+                record_run_energy(store, run_id, REPORT, prices)
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=record) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert get_run_cost(store, run.id).energy_wh == 1000.0

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from modelyard.errors import InvalidInputError
 from modelyard.store import Store, models
+from modelyard.store.db import upsert
 from modelyard.telemetry.energy import EnergyReport
 from modelyard.telemetry.prices import Prices, cost_of
 
@@ -62,25 +63,26 @@ class RunCost:
 
 def record_run_energy(store: Store, run_id: int, report: EnergyReport, prices: Prices) -> RunCost:
     cost = cost_of(report.total_wh, report.duration_s, prices)
+    values = {
+        "run_id": run_id,
+        "duration_s": report.duration_s,
+        "cpu_wh": report.cpu.wh,
+        "memory_wh": report.memory.wh,
+        "gpu_wh": report.gpu.wh if report.gpu else None,
+        "methods": report.methods,
+        "notes": list(report.notes),
+        "cost": cost.total,
+        "energy_cost": cost.energy_cost,
+        "amortisation_cost": cost.amortisation_cost,
+        "cloud_equivalent": cost.cloud_equivalent,
+        "currency": cost.currency,
+        "co2_g": cost.co2_g,
+        "prices": asdict(prices),
+    }
+    # One statement: the worker (as it stops) and whoever stopped it may both record the
+    # run's energy at the same moment; a read-then-insert (session.merge) lost that race.
     with store.session() as session:
-        session.merge(
-            models.RunEnergy(
-                run_id=run_id,
-                duration_s=report.duration_s,
-                cpu_wh=report.cpu.wh,
-                memory_wh=report.memory.wh,
-                gpu_wh=report.gpu.wh if report.gpu else None,
-                methods=report.methods,
-                notes=list(report.notes),
-                cost=cost.total,
-                energy_cost=cost.energy_cost,
-                amortisation_cost=cost.amortisation_cost,
-                cloud_equivalent=cost.cloud_equivalent,
-                currency=cost.currency,
-                co2_g=cost.co2_g,
-                prices=asdict(prices),
-            )
-        )
+        upsert(session, models.RunEnergy, values, ["run_id"])
     return get_run_cost(store, run_id)
 
 
