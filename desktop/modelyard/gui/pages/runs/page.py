@@ -173,6 +173,9 @@ class RunsPage(Page):
         self.set_content(outer)
 
         self._loader = tasks.Latest(self._read_all, self._loaded)
+        # the poll between full reads (has anything changed? the active runs' rows) also runs
+        # in the pool: under many writing processes even these small reads stalled the window
+        self._poller = tasks.Latest(self._read_poll, self._polled)
         self._fingerprint: tuple[int, int] | None = None
         self._experiment_loaded: object = ()  # nothing yet
         self._active: set[int] = set()
@@ -187,7 +190,7 @@ class RunsPage(Page):
     def loading(self) -> bool:
         """A read of the table or of the detail is under way (tests wait for it to settle)."""
         comparing = self.compare_view is not None and self.compare_view.busy
-        return self._loader.busy or self.detail.busy or comparing
+        return self._loader.busy or self._poller.busy or self.detail.busy or comparing
 
     def experiment(self) -> str | None:
         item = self.experiments.currentItem()
@@ -195,21 +198,45 @@ class RunsPage(Page):
         return name or None
 
     def load(self) -> None:
-        from modelyard.tracking.run_table import fingerprint
-
         if not self._columns_read:
             self._columns_read = True
             self._read_columns()
         experiment = self.experiment()
         now = time.monotonic()
-        if (
-            experiment != self._experiment_loaded
-            or fingerprint(self.store) != self._fingerprint
-            or now - self._last_full > FULL_RELOAD_S
-        ):
+        if experiment != self._experiment_loaded or now - self._last_full > FULL_RELOAD_S:
             self._loader.request()
             return
-        self._refresh_active()
+        self._poller.request()
+
+    def _read_poll(self):
+        from modelyard.tracking.run_table import fingerprint, run_rows
+        from modelyard.training.queue import waiting
+
+        store, active, known, since = (
+            self.store,
+            set(self._active),
+            self._fingerprint,
+            self._last_full,
+        )
+
+        def read():
+            mark = fingerprint(store)
+            if mark != known:
+                return since, mark, None, None  # runs were added or deleted: a full read
+            if not active:
+                return since, mark, [], None
+            return since, mark, run_rows(store, ids=active), waiting(store)
+
+        return read
+
+    def _polled(self, result) -> None:
+        since, mark, rows, line = result
+        if since != self._last_full:
+            return  # a full read came back meanwhile: it is newer than this poll
+        if rows is None or mark != self._fingerprint:
+            self._loader.request()
+            return
+        self._refresh_active(rows, line)
 
     def _read_all(self):
         from modelyard.tracking.experiments import list_experiments
@@ -246,14 +273,10 @@ class RunsPage(Page):
         self._update_count()
         self._show_detail()
 
-    def _refresh_active(self) -> None:
-        """Re-read only the runs that were queued or running at the last read."""
-        from modelyard.tracking.run_table import run_rows
-        from modelyard.training.queue import waiting
-
-        if self._active:
-            rows = run_rows(self.store, ids=self._active)
-            self.model.set_queue(waiting(self.store))
+    def _refresh_active(self, rows, line) -> None:
+        """Show the re-read rows of the runs that were queued or running at the last read."""
+        if rows:
+            self.model.set_queue(line)
             chosen = self.selected_ids()
             self.model.update_rows(rows)
             self._reselect(chosen)
