@@ -27,8 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
+
+from export_vs_mlflow import ensure_mlflow  # MLflow in its own venv, installed once
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,40 +53,6 @@ with mlflow.start_run():
 result["metrics"] = {k: out.metrics[k] for k in ("accuracy_score", "f1_score") if k in out.metrics}
 print(json.dumps(result))
 """
-
-
-def ensure_mlflow(venv: Path) -> tuple[Path | None, str]:
-    python = venv / "bin" / "python"
-    check = (
-        "import mlflow, skops, sklearn; "
-        f"assert sklearn.__version__ == '{metadata.version('scikit-learn')}'"
-    )
-    if (
-        python.exists()
-        and subprocess.run([str(python), "-c", check], capture_output=True).returncode == 0
-    ):
-        return python, ""
-    print(f"Installing MLflow into {venv} (once)…", flush=True)
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "mlflow",
-            "skops",
-            f"scikit-learn=={metadata.version('scikit-learn')}",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        lines = [ln for ln in done.stderr.splitlines() if "Location" not in ln]
-        return None, (lines[-1] if lines else "pip failed")
-    return python, ""
 
 
 def write_cases(folder: Path) -> dict[str, dict]:

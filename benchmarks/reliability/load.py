@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 
-from common import Figure, child_env, fresh_home, percentile, use_home
+from common import ROOT, Figure, child_env, fresh_home, percentile, use_home
 
-INTERVAL_MS = 10
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from gui_stalls import Probe  # noqa: E402 - the event-loop lateness probe
 
 WRITER = r"""
 import json, sys, traceback
@@ -31,25 +32,6 @@ for r in range(runs):
         errors.append(traceback.format_exc())
 print(json.dumps({"errors": errors, "logged": logged}))
 """
-
-
-class Probe:
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.stalls: list[float] = []
-        self._last = time.perf_counter()
-        self.timer = QTimer(interval=INTERVAL_MS)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.stalls.append(max(0.0, now - self._last - INTERVAL_MS / 1000))
-        self._last = now
-
-    def start(self) -> None:
-        self._last = time.perf_counter()
-        self.timer.start()
 
 
 def _wait_in_event_loop(children, settle_s: float, busy=lambda: False) -> float:

@@ -278,7 +278,7 @@ class NumpyMLP(BaseEstimator):
             "layers": sizes,
             "activation": "relu",
             "task": self.task,
-            "classes": [_plain(c) for c in getattr(self, "classes_", [])],
+            "classes": [plain_value(c) for c in getattr(self, "classes_", [])],
             "y_mean": self.y_mean,
             "y_std": self.y_std,
             "torch": "nn.Sequential(Linear, ReLU, …, Linear); state_dict keys as in weights",
@@ -368,7 +368,8 @@ def load_model(data: bytes) -> Any:
         raise ModelLoadError(f"the model file could not be loaded ({exc})") from exc
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A NumPy scalar as a Python one; NaN and Infinity as None (JSON has neither)."""
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -387,7 +388,7 @@ def _plain_list(values: Any) -> list[Any]:
         return plain
     if values.dtype.kind in "US":
         return values.tolist()
-    return [v if type(v) is str else _plain(v) for v in values.tolist()]
+    return [v if type(v) is str else plain_value(v) for v in values.tolist()]
 
 
 def predict(model: Any, features: Any, signature: dict[str, Any]) -> dict[str, Any]:
@@ -403,7 +404,7 @@ def predict(model: Any, features: Any, signature: dict[str, Any]) -> dict[str, A
         proba = model.predict_proba(features) if wants_proba else None
     result: dict[str, Any] = {"predictions": _plain_list(labels)}
     if proba is not None:
-        keys = [str(_plain(c)) for c in model.classes_]
+        keys = [str(plain_value(c)) for c in model.classes_]
         rows = np.round(np.asarray(proba, dtype=np.float64), 6).tolist()
         if len(keys) == 2:  # the common binary case, without a zip per row
             k0, k1 = keys

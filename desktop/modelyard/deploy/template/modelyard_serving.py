@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import math
 import os
 import queue
 import re
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import orjson
 import prometheus_client
+from modelyard_runtime import plain_value  # the bundle's copy of registry/runtime.py
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 prometheus_client.disable_created_metrics()  # no *_created series beside every counter
@@ -204,14 +204,6 @@ def frame_records(frame: Any) -> list[dict[str, Any]]:
     return records
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 class Columns:
     """A request's checked input columns; the log's writer thread turns them into records, so
     the request that made them never pays for it."""
@@ -234,7 +226,7 @@ def _sanitised(value: Any) -> Any:
         return {key: _sanitised(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_sanitised(item) for item in value]
-    return _plain(value)
+    return plain_value(value)
 
 
 class Metrics:
